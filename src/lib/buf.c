@@ -40,13 +40,16 @@ buf_reserve(struct buf *b, size_t extra)
 
 	if (extra > b->max || b->len > b->max - extra)
 		return -1;
+	if (b->len + extra == SIZE_MAX)
+		return -1;
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
 	cap = b->cap < 64 ? 64 : b->cap;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
+	/* Never allocate past max + 1 (careful: max may be SIZE_MAX). */
+	if (b->max < SIZE_MAX && cap > b->max + 1)
 		cap = b->max + 1;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;

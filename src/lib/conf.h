@@ -7,8 +7,13 @@
  * file into a caller struct at the given offsets. An unknown section or key,
  * a duplicate key or a bad value fails with "<file>:<line>: <message>"
  * (the first error in the file). Keys not in the file keep their defaults.
- * Relative CONF_PATH values are resolved against the config file's
- * directory. Strings stored in the target are malloc'd (conf_free frees). */
+ * conf_load() first frees target's strings and re-applies the defaults, so
+ * target must be zeroed or filled by conf_defaults(); after an error it is
+ * still valid and must be released with conf_free().
+ * Relative CONF_PATH values set in the file are resolved against the config
+ * file's directory; defaults stay as written (the caller resolves them).
+ * Lines are limited to 199 bytes by the system inih build.
+ * Strings stored in the target are malloc'd (conf_free frees). */
 
 #include <stddef.h>
 #include <stdint.h>

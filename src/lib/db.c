@@ -1,5 +1,6 @@
 #include "lib/db.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "lib/crash.h"
@@ -34,8 +35,13 @@ db_open(const char *path, char **error_r)
 	}
 	sqlite3_busy_timeout(conn, DB_BUSY_TIMEOUT_MS);
 	if (sqlite3_exec(conn, db_pragmas, NULL, NULL, &err) != SQLITE_OK) {
-		*error_r = xasprintf("cannot set up database %s: %s", path,
-				     err ? err : sqlite3_errmsg(conn));
+		int sys = sqlite3_system_errno(conn);
+
+		*error_r = xasprintf("cannot set up database %s: %s%s%s%s",
+				     path, err ? err : sqlite3_errmsg(conn),
+				     sys != 0 ? " (" : "",
+				     sys != 0 ? strerror(sys) : "",
+				     sys != 0 ? ")" : "");
 		sqlite3_free(err);
 		sqlite3_close(conn);
 		return NULL;
@@ -210,5 +216,11 @@ db_prepare(struct db *db, const char *sql)
 const char *
 db_error(struct db *db)
 {
+	int sys = sqlite3_system_errno(db->conn);
+
+	/* "disk I/O error" alone does not tell an admin the disk is full. */
+	if (sys == ENOSPC || sys == EDQUOT)
+		return sys == ENOSPC ? "disk full (No space left on device)" :
+			"disk quota exceeded";
 	return sqlite3_errmsg(db->conn);
 }

@@ -38,6 +38,12 @@ log_get_level(void)
 	return log_min;
 }
 
+enum log_target
+log_get_target(void)
+{
+	return log_to;
+}
+
 int
 log_level_parse(const char *s, enum log_level *level_r)
 {
@@ -66,7 +72,7 @@ syslog_priority(enum log_level lvl)
 	return LOG_ERR;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(enum log_level lvl, const char *session, const char *fmt,
 	   va_list ap)
 {

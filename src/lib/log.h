@@ -13,6 +13,7 @@ enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 void log_open(const char *ident, enum log_target target, enum log_level min);
 void log_set_level(enum log_level min);
 enum log_level log_get_level(void);
+enum log_target log_get_target(void);
 /* "debug", "info", "warn"/"warning", "error" -> 0, else -1. */
 int log_level_parse(const char *s, enum log_level *level_r);
 

@@ -1,0 +1,40 @@
+# The two commands that matter: `make run` and `make check` (see README.md).
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+DATA       ?= var
+CONFLUX     = $(BUILD)/src/cli/conflux
+
+.PHONY: all deps build build-asan run check unit integration bench fuzz clean
+
+all: build
+
+deps:
+	@sh scripts/setup-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) --buildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+# Creates ./var on first use, then runs the daemon in the foreground.
+run: build
+	@if [ ! -e $(DATA)/conflux.conf ]; then $(CONFLUX) init --data $(DATA); fi
+	exec $(CONFLUX) serve -c $(DATA)/conflux.conf
+
+# Unit + integration tests, on the normal and the ASan+UBSan build.
+check: build build-asan
+	sh scripts/check.sh $(BUILD) $(BUILD_ASAN)
+
+bench: build
+	sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,122 @@
+/* conflux serve: the daemon. Binds (later: listeners), drops privileges,
+ * checks the store, then runs the one event loop until SIGTERM/SIGINT. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "net/loop.h"
+
+/* How often the daemon removes orphaned tmp/ files and re-checks folders
+ * whose file count drifted from the index (Dovecot does the tmp part too). */
+#define MAINTENANCE_INTERVAL_MS (60 * 60 * 1000)
+
+static const char serve_usage[] =
+	"usage: conflux serve [-c FILE]\n"
+	"\n"
+	"Runs the conflux daemon in the foreground until SIGTERM or SIGINT.\n"
+	"Started as root it switches to [server] user after binding its\n"
+	"ports. At start, and hourly, it runs the quick store check: stray\n"
+	"tmp/ files are removed and folders whose file count differs from\n"
+	"the index are repaired. Logs go to [server] log_target.\n";
+
+struct daemon {
+	struct cli_ctx ctx;
+	struct loop *loop;
+	struct timer *maintenance;
+};
+
+static void
+report_line(const char *line, void *ctx)
+{
+	log_info("store check: %s", line);
+}
+
+static void
+quick_check(struct daemon *d)
+{
+	struct store_check_report r;
+
+	memset(&r, 0, sizeof(r));
+	if (store_check(d->ctx.store, NULL, 1, 1, &r, report_line, NULL) !=
+	    STORE_OK) {
+		log_error("store check: %s", store_error(d->ctx.store));
+		return;
+	}
+	log_info("store check: %u folders; repaired %u unindexed, %u missing, "
+		 "%u flag, %u stray tmp, %u folder differences", r.folders,
+		 r.unindexed, r.missing, r.flags_fixed, r.stray_tmp,
+		 r.folders_missing);
+}
+
+static void
+on_maintenance(void *ctx)
+{
+	quick_check(ctx);
+}
+
+static void
+on_signal(int signo, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	log_info("signal %d: shutting down", signo);
+	loop_break(d->loop);
+}
+
+static const char *
+parse_serve_opts(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'h': fputs(serve_usage, stdout); exit(EXIT_OK);
+		default: fputs(serve_usage, stderr); exit(EXIT_CONFIG);
+		}
+	}
+	if (optind != argc)
+		cli_die(EXIT_CONFIG, "unexpected argument '%s'", argv[optind]);
+	return config;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	const char *config = parse_serve_opts(argc, argv);
+	struct daemon d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	/* Secrets will live in this process: no core dumps from here on. */
+	secret_protect_process();
+	cli_open(&d.ctx, config, CLI_OPEN_STORE | CLI_OPEN_REGISTRY |
+		 CLI_OPEN_KEY);
+	log_open("conflux", (enum log_target)d.ctx.conf.log_target,
+		 (enum log_level)d.ctx.conf.log_level);
+	d.loop = loop_new();
+	if (loop_on_signals(d.loop, on_signal, &d) < 0)
+		cli_die(EXIT_SOFTWARE, "cannot install signal handlers");
+	quick_check(&d);
+	d.maintenance = timer_new(d.loop, on_maintenance, &d);
+	timer_start(d.maintenance, MAINTENANCE_INTERVAL_MS, true);
+	log_info("conflux %s ready (pid %ld, uid %ld, data %s)",
+		 CONFLUX_VERSION, (long)getpid(), (long)geteuid(),
+		 d.ctx.conf.data_dir);
+	rc = loop_run(d.loop) == 0 ? EXIT_OK : EXIT_SOFTWARE;
+	timer_free(&d.maintenance);
+	loop_free(&d.loop);
+	cli_close(&d.ctx);
+	log_info("conflux stopped");
+	return rc;
+}

@@ -1,0 +1,114 @@
+/* The conflux configuration file: the keys, their defaults, and the paths
+ * derived from data_dir. */
+#include "cli/cli.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error",
+					  NULL };
+static const char *const log_targets[] = { "stderr", "syslog", NULL };
+
+#define KEY(sec, name, type, field, def) \
+	{ sec, name, type, offsetof(struct conflux_config, field), def, 0, 0, \
+	  NULL }
+
+static const struct conf_key config_keys[] = {
+	KEY("server", "data_dir", CONF_PATH, data_dir, "."),
+	KEY("server", "user", CONF_STRING, run_as, NULL),
+	{ "server", "log_level", CONF_ENUM,
+	  offsetof(struct conflux_config, log_level), "info", 0, 0,
+	  log_levels },
+	{ "server", "log_target", CONF_ENUM,
+	  offsetof(struct conflux_config, log_target), "stderr", 0, 0,
+	  log_targets },
+	{ "store", "max_message_size", CONF_SIZE,
+	  offsetof(struct conflux_config, max_message_size), "64M", 1024,
+	  (long long)1 << 40, NULL },
+	{ "store", "max_header_parse", CONF_SIZE,
+	  offsetof(struct conflux_config, max_header_parse), "256K", 1024,
+	  (long long)16 << 20, NULL },
+	KEY("tls", "cert", CONF_PATH, tls_cert, "tls/cert.pem"),
+	KEY("tls", "key", CONF_PATH, tls_key, "tls/key.pem"),
+	{ NULL, NULL, CONF_STRING, 0, NULL, 0, 0, NULL },
+};
+
+const char *
+cli_config_path(const char *opt)
+{
+	const char *env;
+
+	if (opt != NULL)
+		return opt;
+	env = getenv("CONFLUX_CONFIG");
+	if (env != NULL && *env != '\0')
+		return env;
+	return "conflux.conf";
+}
+
+/* Defaults are relative: data_dir to the config file, the rest to data_dir. */
+static void
+make_absolute(char **path, const char *base)
+{
+	char *abs;
+
+	if (*path == NULL || (*path)[0] == '/')
+		return;
+	abs = xasprintf("%s/%s", base, *path);
+	free(*path);
+	*path = abs;
+}
+
+static char *
+config_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char cwd[4096];
+
+	if (slash == NULL)
+		return xstrdup(getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		return xasprintf("%s/%.*s", cwd, (int)(slash - path), path);
+	return xstrndup(path, (size_t)(slash - path + (slash == path)));
+}
+
+void
+cli_config_load(const char *path, struct conflux_config *conf)
+{
+	char *error = NULL, *dir;
+
+	memset(conf, 0, sizeof(*conf));
+	conf_defaults(config_keys, conf);
+	if (conf_load(path, config_keys, conf, &error) < 0) {
+		fprintf(stderr, "conflux: %s\n", error);
+		free(error);
+		exit(EXIT_CONFIG);
+	}
+	conf->config_path = xstrdup(path);
+	dir = config_dir(path);
+	make_absolute(&conf->data_dir, dir);
+	make_absolute(&conf->tls_cert, conf->data_dir);
+	make_absolute(&conf->tls_key, conf->data_dir);
+	free(dir);
+	conf->mail_dir = xasprintf("%s/mail", conf->data_dir);
+	conf->db_path = xasprintf("%s/conflux.db", conf->data_dir);
+	conf->key_path = xasprintf("%s/master.key", conf->data_dir);
+}
+
+void
+cli_config_free(struct conflux_config *conf)
+{
+	conf_free(config_keys, conf);
+	free(conf->mail_dir);
+	free(conf->db_path);
+	free(conf->key_path);
+	free(conf->config_path);
+	memset(conf, 0, sizeof(*conf));
+}

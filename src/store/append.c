@@ -1,0 +1,410 @@
+/* Appending: drafts stream into tmp/ files, a batch renames them into cur/
+ * and commits their rows together (the durability order of store.h). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/crash.h"
+#include "lib/db.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store-private.h"
+
+struct store_draft {
+	struct store_batch *batch;
+	int fd;
+	char *unique;		/* <sec>.M<usec>P<pid>Q<n>.<host> */
+	char *tmp_path;
+	char *cur_path;		/* set once renamed */
+	char *basename;		/* unique,S=..,W=.. (the index key) */
+	struct store_scan *scan;
+	struct store_meta meta;
+	char *keywords;
+	int wrote;
+	int finished;
+};
+
+struct store_batch {
+	struct store *st;
+	struct folder_ref folder;
+	struct store_draft **drafts;
+	size_t n;
+	size_t cap;
+	int failed;	/* rc of the first failure, STORE_OK if none */
+};
+
+/* Names are unique per process: one counter for every store handle. */
+static unsigned long name_counter;
+
+int
+store_batch_begin(struct store *st, const char *user, const char *folder,
+		  struct store_batch **batch_r)
+{
+	struct store_batch *b = xcalloc(1, sizeof(*b));
+	int rc;
+
+	*batch_r = NULL;
+	b->st = st;
+	rc = folder_ref_get(st, user, folder, &b->folder);
+	if (rc != STORE_OK) {
+		free(b);
+		return rc;
+	}
+	*batch_r = b;
+	return STORE_OK;
+}
+
+size_t
+store_batch_count(const struct store_batch *b)
+{
+	return b->n;
+}
+
+static void
+draft_free(struct store_draft *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	store_scan_free(&d->scan);
+	free(d->unique);
+	free(d->tmp_path);
+	free(d->cur_path);
+	free(d->basename);
+	free(d->meta.message_id);
+	free(d->keywords);
+	free(d);
+}
+
+/* Removes whatever file the draft has now, tmp/ or cur/. */
+static void
+draft_discard(struct store_draft *d)
+{
+	const char *path = d->cur_path != NULL ? d->cur_path : d->tmp_path;
+
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	if (path == NULL)
+		return;
+	crash_point("store.discard");
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_error("store: cannot remove %s: %s", path,
+			  strerror(errno));
+	free(d->cur_path);
+	free(d->tmp_path);
+	d->cur_path = d->tmp_path = NULL;
+}
+
+/* Marks the batch failed and removes the draft's file at once, so that no
+ * partial message stays in tmp/ even if the caller never aborts. */
+static int
+draft_fail(struct store_draft *d, int rc)
+{
+	d->batch->failed = rc;
+	draft_discard(d);
+	return rc;
+}
+
+static int
+open_tmp(struct store_draft *d)
+{
+	struct store *st = d->batch->st;
+	struct timeval tv;
+
+	for (int tries = 0; tries < 5; tries++) {
+		gettimeofday(&tv, NULL);
+		free(d->unique);
+		free(d->tmp_path);
+		d->unique = xasprintf("%lld.M%ldP%ldQ%lu.%s",
+				      (long long)tv.tv_sec, (long)tv.tv_usec,
+				      (long)getpid(), ++name_counter,
+				      st->host);
+		d->tmp_path = xasprintf("%s/tmp/%s", d->batch->folder.dir,
+					d->unique);
+		d->fd = open(d->tmp_path, O_WRONLY | O_CREAT | O_EXCL |
+			     O_CLOEXEC, 0600);
+		if (d->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (d->fd >= 0)
+		return STORE_OK;
+	store_fail_errno(st, errno, "creating", d->tmp_path);
+	/* Not ours: draft_discard must not unlink it. */
+	free(d->tmp_path);
+	d->tmp_path = NULL;
+	return STORE_TEMPFAIL;
+}
+
+static void
+batch_add(struct store_batch *b, struct store_draft *d)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->drafts = xrealloc(b->drafts, b->cap * sizeof(*b->drafts));
+	}
+	b->drafts[b->n++] = d;
+}
+
+int
+store_draft_begin(struct store_batch *b, time_t internal_date,
+		  unsigned int flags, const char *keywords,
+		  struct store_draft **draft_r)
+{
+	struct store_draft *d;
+	int rc;
+
+	*draft_r = NULL;
+	if (b->failed != STORE_OK)
+		return b->failed;
+	d = xcalloc(1, sizeof(*d));
+	d->batch = b;
+	d->fd = -1;
+	d->keywords = keywords_merge("", keywords, NULL);
+	d->meta.keywords = d->keywords;
+	d->meta.flags = flags & (STORE_F_SEEN | STORE_F_ANSWERED |
+		STORE_F_FLAGGED | STORE_F_DELETED | STORE_F_DRAFT);
+	d->meta.internal_date = internal_date != 0 ? internal_date :
+		time(NULL);
+	d->scan = store_scan_new(b->st->limits.max_header_parse);
+	batch_add(b, d);
+	crash_point("store.tmp.create");
+	if ((rc = open_tmp(d)) != STORE_OK)
+		return draft_fail(d, rc);
+	*draft_r = d;
+	return STORE_OK;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+store_draft_write(struct store_draft *d, const void *data, size_t len)
+{
+	struct store *st = d->batch->st;
+	uint64_t max = st->limits.max_message_size;
+	uint64_t have = store_scan_psize(d->scan);
+
+	if (d->batch->failed != STORE_OK)
+		return d->batch->failed;
+	if (d->finished)
+		fatal("store_draft_write after store_draft_finish");
+	if (max != 0 && (len > max || have > max - len))
+		return draft_fail(d, store_fail(st, STORE_REJECT,
+			"message larger than max_message_size (%llu bytes)",
+			(unsigned long long)max));
+	if (len == 0)
+		return STORE_OK;
+	if (!d->wrote) {
+		crash_point("store.tmp.write");
+		d->wrote = 1;
+	}
+	if (write_all(d->fd, data, len) < 0)
+		return draft_fail(d, store_fail_errno(st, errno, "writing",
+						      d->tmp_path));
+	store_scan_feed(d->scan, data, len);
+	return STORE_OK;
+}
+
+/* The file's mtime carries the internal date, as in Dovecot, so that a
+ * rebuilt index (store_check) finds it again. */
+static int
+sync_tmp(struct store_draft *d)
+{
+	struct timespec ts[2] = {
+		{ d->meta.internal_date, 0 }, { d->meta.internal_date, 0 },
+	};
+	int rc;
+
+	crash_point("store.tmp.fsync");
+	if (futimens(d->fd, ts) < 0 || fsync(d->fd) < 0) {
+		close(d->fd);
+		d->fd = -1;
+		return -1;
+	}
+	rc = close(d->fd);
+	d->fd = -1;
+	return rc;
+}
+
+int
+store_draft_finish(struct store_draft *d)
+{
+	struct store *st = d->batch->st;
+
+	if (d->batch->failed != STORE_OK)
+		return d->batch->failed;
+	if (store_scan_psize(d->scan) == 0)
+		return draft_fail(d, store_fail(st, STORE_REJECT,
+						"empty message"));
+	if (sync_tmp(d) < 0)
+		return draft_fail(d, store_fail_errno(st, errno, "writing",
+						      d->tmp_path));
+	store_scan_finish(d->scan, &d->meta);
+	store_scan_free(&d->scan);
+	d->finished = 1;
+	return STORE_OK;
+}
+
+/* ---- commit ----------------------------------------------------------- */
+
+static int
+rename_draft(struct store_draft *d)
+{
+	struct store *st = d->batch->st;
+	char letters[8];
+	char *cur;
+
+	maildir_flags_letters(d->meta.flags, letters);
+	d->basename = xasprintf("%s,S=%llu,W=%llu", d->unique,
+				(unsigned long long)d->meta.psize,
+				(unsigned long long)d->meta.size);
+	cur = xasprintf("%s/cur/%s:2,%s", d->batch->folder.dir, d->basename,
+			letters);
+	crash_point("store.rename");
+	if (rename(d->tmp_path, cur) < 0) {
+		int err = errno;
+
+		free(cur);
+		return store_fail_errno(st, err, "moving into cur/",
+					d->tmp_path);
+	}
+	d->cur_path = cur;
+	return STORE_OK;
+}
+
+static int
+rename_all(struct store_batch *b)
+{
+	char *cur;
+	int rc = STORE_OK;
+
+	for (size_t i = 0; rc == STORE_OK && i < b->n; i++)
+		rc = rename_draft(b->drafts[i]);
+	if (rc != STORE_OK)
+		return rc;
+	cur = xasprintf("%s/cur", b->folder.dir);
+	crash_point("store.dir.fsync");
+	if (maildir_fsync_dir(cur) < 0)
+		rc = store_fail_errno(b->st, errno, "syncing", cur);
+	free(cur);
+	return rc;
+}
+
+static int
+index_all(struct store_batch *b, uint32_t *uids_r)
+{
+	struct store *st = b->st;
+	int rc = index_begin(st);
+
+	for (size_t i = 0; rc == STORE_OK && i < b->n; i++) {
+		struct store_draft *d = b->drafts[i];
+		uint32_t uid = 0;
+
+		rc = index_add_msg(st, b->folder.id, d->basename, &d->meta,
+				   &uid);
+		if (uids_r != NULL)
+			uids_r[i] = uid;
+	}
+	if (rc == STORE_OK)
+		return index_commit(st);
+	if (st->db->in_tx)
+		db_rollback(st->db);
+	return rc;
+}
+
+static int
+check_ready(struct store_batch *b)
+{
+	if (b->failed != STORE_OK)
+		return b->failed;
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->drafts[i]->finished)
+			return store_fail(b->st, STORE_REJECT,
+					  "draft %zu not finished", i);
+	}
+	return STORE_OK;
+}
+
+static void
+batch_free(struct store_batch *b, int discard)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (discard)
+			draft_discard(b->drafts[i]);
+		draft_free(b->drafts[i]);
+	}
+	free(b->drafts);
+	folder_ref_clear(&b->folder);
+	free(b);
+}
+
+int
+store_batch_commit(struct store_batch **bp, uint32_t *uids_r)
+{
+	struct store_batch *b = *bp;
+	int rc;
+
+	*bp = NULL;
+	if (b == NULL)
+		return STORE_REJECT;
+	rc = check_ready(b);
+	if (rc == STORE_OK && b->n > 0 && (rc = rename_all(b)) == STORE_OK)
+		rc = index_all(b, uids_r);
+	batch_free(b, rc != STORE_OK);
+	return rc;
+}
+
+void
+store_batch_abort(struct store_batch **bp)
+{
+	struct store_batch *b = *bp;
+
+	if (b == NULL)
+		return;
+	*bp = NULL;
+	batch_free(b, 1);
+}
+
+int
+store_append(struct store *st, const char *user, const char *folder,
+	     const void *data, size_t len, time_t internal_date,
+	     unsigned int flags, uint32_t *uid_r)
+{
+	struct store_batch *b;
+	struct store_draft *d;
+	uint32_t uid = 0;
+	int rc = store_batch_begin(st, user, folder, &b);
+
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = store_draft_begin(b, internal_date, flags, NULL, &d)) !=
+		    STORE_OK ||
+	    (rc = store_draft_write(d, data, len)) != STORE_OK ||
+	    (rc = store_draft_finish(d)) != STORE_OK) {
+		store_batch_abort(&b);
+		return rc;
+	}
+	rc = store_batch_commit(&b, &uid);
+	if (rc == STORE_OK && uid_r != NULL)
+		*uid_r = uid;
+	return rc;
+}
