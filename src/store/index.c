@@ -12,7 +12,10 @@
 /* Column "username", not "user": USER is reserved in PostgreSQL.
  * journal.basename is set for expunges only: it lets store_check tell a
  * file whose expunge was interrupted (remove it) from a file that was never
- * indexed (index it). */
+ * indexed (index it).
+ * messages and journal are clustered on their keys (WITHOUT ROWID; for
+ * PostgreSQL drop the clause): each append then writes two fewer b-tree
+ * pages to the WAL, which is most of the cost of a one-message commit. */
 static const struct db_migration store_steps[] = {
 	{ 1,
 	  "CREATE TABLE store_uidvalidity ("
@@ -42,7 +45,7 @@ static const struct db_migration store_steps[] = {
 	  " fingerprint TEXT NOT NULL,"
 	  " modseq BIGINT NOT NULL,"
 	  " PRIMARY KEY (folder_id, uid),"
-	  " UNIQUE (folder_id, basename));"
+	  " UNIQUE (folder_id, basename)) WITHOUT ROWID;"
 	  "CREATE INDEX messages_message_id ON messages (message_id);"
 	  "CREATE INDEX messages_fingerprint ON messages (fingerprint);"
 	  "CREATE TABLE journal ("
@@ -54,8 +57,9 @@ static const struct db_migration store_steps[] = {
 	  " flags INTEGER NOT NULL DEFAULT 0,"
 	  " keywords TEXT,"
 	  " basename TEXT,"
-	  " PRIMARY KEY (folder_id, modseq, uid));"
-	  "CREATE INDEX journal_basename ON journal (folder_id, basename);" },
+	  " PRIMARY KEY (folder_id, modseq, uid)) WITHOUT ROWID;"
+	  "CREATE INDEX journal_basename ON journal (folder_id, basename)"
+	  " WHERE basename IS NOT NULL;" },
 };
 
 int

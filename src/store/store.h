@@ -151,11 +151,14 @@ int store_draft_begin(struct store_batch *b, time_t internal_date,
  * STORE_REJECT once max_message_size is exceeded, STORE_TEMPFAIL on a
  * write error (ENOSPC...). After an error only store_batch_abort is valid. */
 int store_draft_write(struct store_draft *d, const void *data, size_t len);
-/* fsyncs and closes the tmp file; the draft joins the batch.
+/* Ends the message and starts writing it back to disk; the draft joins the
+ * batch. Its fsync happens in store_batch_commit, before any rename, so the
+ * writeback of a batch's files overlaps. The tmp file stays open until
+ * then: keep batches to a few hundred drafts.
  * STORE_REJECT for an empty message. */
 int store_draft_finish(struct store_draft *d);
-/* Renames every finished draft into cur/, fsyncs the directory once and
- * commits the index once. uids_r (may be NULL) receives the new UIDs in
+/* fsyncs every finished draft, renames each into cur/, fsyncs the directory
+ * once and commits the index once. uids_r (may be NULL) receives the new UIDs in
  * draft order and must have room for store_batch_count() entries.
  * The batch is freed in every case. */
 int store_batch_commit(struct store_batch **b, uint32_t *uids_r);
