@@ -126,18 +126,18 @@ index_next_uidvalidity(struct store *st, const char *user)
 	return (uint32_t)v;
 }
 
-int
-index_next_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r)
+/* Runs "UPDATE folders ... RETURNING <counter>" for one folder. */
+static int
+bump_counter(struct store *st, const char *sql, int64_t folder_id,
+	     uint64_t *value_r)
 {
-	sqlite3_stmt *s = db_prepare(st->db,
-		"UPDATE folders SET highestmodseq = highestmodseq + 1"
-		" WHERE id = ? RETURNING highestmodseq");
+	sqlite3_stmt *s = db_prepare(st->db, sql);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, folder_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		*modseq_r = (uint64_t)sqlite3_column_int64(s, 0);
+		*value_r = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
 		return STORE_OK;
@@ -146,24 +146,24 @@ index_next_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r)
 	return db_fail(st);
 }
 
+int
+index_next_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r)
+{
+	return bump_counter(st, "UPDATE folders SET highestmodseq ="
+			    " highestmodseq + 1 WHERE id = ?"
+			    " RETURNING highestmodseq", folder_id, modseq_r);
+}
+
 static int
 next_uid(struct store *st, int64_t folder_id, uint32_t *uid_r)
 {
-	sqlite3_stmt *s = db_prepare(st->db,
-		"UPDATE folders SET uidnext = uidnext + 1"
-		" WHERE id = ? RETURNING uidnext - 1");
-	int rc;
+	uint64_t uid = 0;
+	int rc = bump_counter(st, "UPDATE folders SET uidnext = uidnext + 1"
+			      " WHERE id = ? RETURNING uidnext - 1",
+			      folder_id, &uid);
 
-	sqlite3_bind_int64(s, 1, folder_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*uid_r = (uint32_t)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE)
-		return store_fail(st, STORE_NOTFOUND, "folder was deleted");
-	return db_fail(st);
+	*uid_r = (uint32_t)uid;
+	return rc;
 }
 
 int

@@ -10,218 +10,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/utf7.h"
+#include "lib/xalloc.h"
 #include "store/store-private.h"
 
-/* ---- modified UTF-7 (RFC 3501 5.1.3) ---------------------------------- */
+/* ---- modified UTF-7 (RFC 3501 5.1.3), from lib/utf7 ------------------- */
 
-static const char mb64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-/* Decodes one UTF-8 sequence; returns its length, 0 when invalid. */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, uint32_t *cp_r)
-{
-	size_t n;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80) {
-		*cp_r = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cp_r = cp;
-	return n;
-}
-
-static void
-utf8_encode(uint32_t cp, struct buf *out)
-{
-	if (cp < 0x80) {
-		buf_append_c(out, (char)cp);
-	} else if (cp < 0x800) {
-		buf_append_c(out, (char)(0xc0 | (cp >> 6)));
-		buf_append_c(out, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_append_c(out, (char)(0xe0 | (cp >> 12)));
-		buf_append_c(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_append_c(out, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_append_c(out, (char)(0xf0 | (cp >> 18)));
-		buf_append_c(out, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_append_c(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_append_c(out, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
-struct b64_state {
-	uint32_t bits;
-	int nbits;
-};
-
-static void
-b64_put16(struct b64_state *b, uint16_t u, struct buf *out)
-{
-	b->bits = (b->bits << 16) | u;
-	b->nbits += 16;
-	while (b->nbits >= 6) {
-		b->nbits -= 6;
-		buf_append_c(out, mb64[(b->bits >> b->nbits) & 0x3f]);
-	}
-}
-
-static void
-b64_close(struct b64_state *b, struct buf *out)
-{
-	if (b->nbits > 0)
-		buf_append_c(out, mb64[(b->bits << (6 - b->nbits)) & 0x3f]);
-	buf_append_c(out, '-');
-	b->bits = 0;
-	b->nbits = 0;
-}
-
-static void
-b64_put_cp(struct b64_state *b, uint32_t cp, struct buf *out)
-{
-	if (cp < 0x10000) {
-		b64_put16(b, (uint16_t)cp, out);
-		return;
-	}
-	cp -= 0x10000;
-	b64_put16(b, (uint16_t)(0xd800 | (cp >> 10)), out);
-	b64_put16(b, (uint16_t)(0xdc00 | (cp & 0x3ff)), out);
-}
-
+/* One folder-name component (not NUL-terminated) to mUTF-7. */
 int
 maildir_mutf7_encode(const char *utf8, size_t len, struct buf *out)
 {
-	const unsigned char *s = (const unsigned char *)utf8;
-	struct b64_state b = { 0, 0 };
-	int shifted = 0;
-	size_t i = 0;
+	char *s = xstrndup(utf8, len);
+	int rc = strlen(s) == len ? utf7_from_utf8(s, out) : -1;
 
-	while (i < len) {
-		uint32_t cp;
-		size_t n = utf8_decode(s + i, len - i, &cp);
-
-		if (n == 0)
-			return -1;
-		i += n;
-		if (cp >= 0x20 && cp <= 0x7e) {
-			if (shifted)
-				b64_close(&b, out);
-			shifted = 0;
-			if (cp == '&')
-				buf_append_str(out, "&-");
-			else
-				buf_append_c(out, (char)cp);
-			continue;
-		}
-		if (!shifted)
-			buf_append_c(out, '&');
-		shifted = 1;
-		b64_put_cp(&b, cp, out);
-	}
-	if (shifted)
-		b64_close(&b, out);
-	return 0;
-}
-
-static int
-b64_value(char c)
-{
-	const char *p = c != '\0' ? strchr(mb64, c) : NULL;
-
-	return p != NULL ? (int)(p - mb64) : -1;
-}
-
-/* Turns the UTF-16 units of one shifted run into UTF-8. */
-static int
-utf16_flush(const uint16_t *u, size_t n, struct buf *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t cp = u[i];
-
-		if (cp >= 0xdc00 && cp <= 0xdfff)
-			return -1;
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (i + 1 >= n || u[i + 1] < 0xdc00 || u[i + 1] > 0xdfff)
-				return -1;
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (u[++i] - 0xdc00);
-		}
-		utf8_encode(cp, out);
-	}
-	return 0;
-}
-
-/* Decodes "&...-" starting after the '&'; returns bytes used or -1. */
-static int
-decode_run(const char *s, size_t len, struct buf *out)
-{
-	uint16_t units[256];
-	uint32_t bits = 0;
-	int nbits = 0;
-	size_t n = 0, i = 0;
-
-	for (; i < len && s[i] != '-'; i++) {
-		int v = b64_value(s[i]);
-
-		if (v < 0)
-			return -1;
-		bits = (bits << 6) | (uint32_t)v;
-		nbits += 6;
-		if (nbits >= 16) {
-			nbits -= 16;
-			if (n == sizeof(units) / sizeof(*units))
-				return -1;
-			units[n++] = (uint16_t)(bits >> nbits);
-		}
-	}
-	if (i == len || n == 0 || nbits >= 6 || utf16_flush(units, n, out) < 0)
-		return -1;
-	return (int)i + 1;
+	free(s);
+	return rc < 0 ? -1 : 0;
 }
 
 int
-maildir_mutf7_decode(const char *s, size_t len, struct buf *out)
+maildir_mutf7_decode(const char *mutf7, size_t len, struct buf *out)
 {
-	size_t i = 0;
+	char *s = xstrndup(mutf7, len);
+	int rc = strlen(s) == len ? utf7_to_utf8(s, out) : -1;
 
-	while (i < len) {
-		int used;
-
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return -1;
-		if (s[i] != '&') {
-			buf_append_c(out, s[i++]);
-			continue;
-		}
-		if (i + 1 < len && s[i + 1] == '-') {
-			buf_append_c(out, '&');
-			i += 2;
-			continue;
-		}
-		used = decode_run(s + i + 1, len - i - 1, out);
-		if (used < 0)
-			return -1;
-		i += 1 + (size_t)used;
-	}
-	return 0;
+	free(s);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- folder names ----------------------------------------------------- */
