@@ -61,7 +61,10 @@ make_absolute(char **path, const char *base)
 
 	if (*path == NULL || (*path)[0] == '/')
 		return;
-	abs = xasprintf("%s/%s", base, *path);
+	if (strcmp(*path, ".") == 0)
+		abs = xstrdup(base);
+	else
+		abs = xasprintf("%s/%s", base, *path);
 	free(*path);
 	*path = abs;
 }

@@ -1,6 +1,7 @@
 /* `conflux`: one binary, one sub-command per job. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "lib/log.h"
@@ -70,6 +71,8 @@ main(int argc, char **argv)
 	char *config, *args[256];
 	int skip, n = 0;
 
+	/* Mail, database, keys: nothing conflux creates is for other users. */
+	umask(077);
 	log_open("conflux", LOG_TARGET_STDERR, LOG_LVL_INFO);
 	skip = hoist_config(argc, argv, &config);
 	argc -= skip;

@@ -141,3 +141,12 @@ def test_passwords_never_in_the_database_in_clear(cfx):
     assert b"Sup3r-Secret-Pw" not in db
     assert b"Apop-Secret-42" not in db
     assert b"$argon2id$" in db
+
+
+def test_database_and_mail_are_private(cfx):
+    from conftest import make_message
+    assert cfx.deliver("alice", make_message(msgid="p@x")).returncode == 0
+    for path in [cfx.data / "conflux.db", cfx.data / "conflux.conf",
+                 cfx.maildir("alice"), cfx.messages("alice")[0][4]]:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        assert mode & 0o007 == 0, (path, oct(mode))
