@@ -31,6 +31,24 @@ text_ok(const char *s, int no_space)
 	return 1;
 }
 
+/* Folder names may hold spaces: the list is separated by newlines. */
+static int
+folders_ok(const char *s)
+{
+	int ok = 1;
+	char *copy = xstrdup(s), *p = copy, *nl;
+
+	do {
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		ok = ok && text_ok(p, 0);
+		p = nl + 1;
+	} while (nl != NULL);
+	free(copy);
+	return ok;
+}
+
 /* Lower-case hex of 64 digits, colons allowed between bytes. */
 static char *
 normalize_pin(const char *pin)
@@ -103,8 +121,10 @@ static int
 check_options(struct registry *reg, const struct account *a, char **pin_r)
 {
 	*pin_r = NULL;
-	if (a->folders != NULL && *a->folders != '\0' && !text_ok(a->folders, 0))
+	if (a->folders != NULL && *a->folders != '\0' && !folders_ok(a->folders))
 		return reg_fail(reg, REG_INVALID, "invalid folder list");
+	if (a->prefix != NULL && *a->prefix != '\0' && !text_ok(a->prefix, 0))
+		return reg_fail(reg, REG_INVALID, "invalid folder prefix");
 	if (a->ca_file != NULL && !text_ok(a->ca_file, 0))
 		return reg_fail(reg, REG_INVALID, "invalid CA file name");
 	if (a->pin_sha256 != NULL &&
@@ -148,8 +168,8 @@ insert_stmt(struct registry *reg, const struct account *a,
 	sqlite3_stmt *st = db_prepare(reg->db, "INSERT INTO accounts"
 		" (user_name, name, proto, host, port, tls, login,"
 		" password_sealed, mode, folders, interval, ca_file,"
-		" pin_sha256, created)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		" pin_sha256, created, folder_prefix)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
 	sqlite3_bind_text(st, 1, a->user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
@@ -169,6 +189,7 @@ insert_stmt(struct registry *reg, const struct account *a,
 	bind_text_or_null(st, 12, a->ca_file);
 	bind_text_or_null(st, 13, pin);
 	sqlite3_bind_int64(st, 14, (sqlite3_int64)time(NULL));
+	bind_text_or_null(st, 15, a->prefix);
 	return st;
 }
 
@@ -229,7 +250,7 @@ registry_account_del(struct registry *reg, const char *user,
 /* ---- reading ---- */
 
 #define ACCOUNT_COLUMNS "id, user_name, name, proto, host, port, tls, " \
-	"login, mode, folders, interval, ca_file, pin_sha256"
+	"login, mode, folders, interval, ca_file, pin_sha256, folder_prefix"
 
 static char *
 column_dup(sqlite3_stmt *st, int col)
@@ -273,6 +294,7 @@ account_from_row(struct registry *reg, sqlite3_stmt *st, struct account *a)
 	a->interval = (unsigned int)sqlite3_column_int(st, 10);
 	a->ca_file = column_dup(st, 11);
 	a->pin_sha256 = column_dup(st, 12);
+	a->prefix = column_dup(st, 13);
 	return REG_OK;
 }
 
@@ -364,6 +386,7 @@ account_clear(struct account *a)
 	free(a->host);
 	free(a->login);
 	free(a->folders);
+	free(a->prefix);
 	free(a->ca_file);
 	free(a->pin_sha256);
 	memset(a, 0, sizeof(*a));

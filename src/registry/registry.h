@@ -38,7 +38,10 @@ struct account {
 	enum account_tls tls;
 	char *login;
 	enum account_mode mode;
-	char *folders;			/* space-separated, NULL: all / INBOX */
+	char *folders;			/* IMAP: newline-separated remote folders
+					   to sync, NULL: all. POP3: the local
+					   folder, NULL: INBOX */
+	char *prefix;			/* IMAP: local name prefix, NULL: none */
 	unsigned int interval;		/* seconds between syncs */
 	char *ca_file;			/* NULL: system CAs */
 	char *pin_sha256;		/* hex cert fingerprint, or NULL */

@@ -35,9 +35,15 @@ static const char registry_v2[] =
 	"UPDATE users SET pw_changed = created;"
 	"CREATE INDEX accounts_host ON accounts (host);";
 
+/* Version 3: the local folder prefix an IMAP account's folders are mapped
+ * under ("" keeps the remote names). */
+static const char registry_v3[] =
+	"ALTER TABLE accounts ADD COLUMN folder_prefix TEXT;";
+
 const struct db_migration registry_migrations[] = {
 	{ 1, registry_v1 },
 	{ 2, registry_v2 },
+	{ 3, registry_v3 },
 };
 
 const int registry_migration_count =

@@ -318,7 +318,7 @@ sample_account(const char *user, const char *name)
 		.proto = ACCOUNT_IMAP, .host = (char *)"imap.example.com",
 		.port = 993, .tls = ACCOUNT_TLS_IMPLICIT,
 		.login = (char *)"alice@example.com",
-		.mode = ACCOUNT_MODE_BOTH, .folders = (char *)"INBOX Sent",
+		.mode = ACCOUNT_MODE_BOTH, .folders = (char *)"INBOX\nSent Messages", .prefix = (char *)"Work/",
 		.interval = 600, .ca_file = (char *)"/etc/ca.pem",
 		.pin_sha256 = NULL,
 	};
@@ -348,7 +348,8 @@ test_registry_account_add_get(void **state)
 	assert_int_equal(g.tls, ACCOUNT_TLS_IMPLICIT);
 	assert_string_equal(g.login, "alice@example.com");
 	assert_int_equal(g.mode, ACCOUNT_MODE_BOTH);
-	assert_string_equal(g.folders, "INBOX Sent");
+	assert_string_equal(g.folders, "INBOX\nSent Messages");
+	assert_string_equal(g.prefix, "Work/");
 	assert_int_equal(g.interval, 600);
 	assert_string_equal(g.ca_file, "/etc/ca.pem");
 	assert_string_equal(g.pin_sha256, "abcdef0123456789abcdef0123456789"
@@ -579,7 +580,7 @@ query_int(struct db *db, const char *sql)
 }
 
 static void
-test_registry_migrate_1_to_2(void **state)
+test_registry_migrate_1_to_latest(void **state)
 {
 	struct fixture *f = *state;
 	char *error = NULL, *path = xasprintf("%s/old.db", f->dir);
@@ -596,7 +597,11 @@ test_registry_migrate_1_to_2(void **state)
 	assert_non_null(reg);
 	assert_int_equal(db_schema_version(db, "registry"),
 			 registry_migration_count);
-	assert_int_equal(registry_migration_count, 2);
+	assert_int_equal(registry_migration_count, 3);
+	/* version 3: the folder prefix column */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_table_info"
+				   "('accounts') WHERE name = 'folder_prefix'"),
+			 1);
 	assert_int_equal(query_int(db, "SELECT pw_changed FROM users WHERE "
 				   "name = 'old'"), 1234);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master "
@@ -653,7 +658,7 @@ main(void)
 		T(test_registry_account_list_del),
 		T(test_registry_user_del_cascades),
 		cmocka_unit_test(test_registry_enum_names),
-		T(test_registry_migrate_1_to_2),
+		T(test_registry_migrate_1_to_latest),
 		T(test_registry_open_newer_refused),
 	};
 
