@@ -361,20 +361,24 @@ rename_all(struct store_batch *b)
 }
 
 static int
-index_all(struct store_batch *b, uint32_t *uids_r)
+index_all(struct store_batch *b, uint32_t *uids_r, store_commit_hook *hook,
+	  void *ctx)
 {
 	struct store *st = b->st;
+	uint32_t *uids = xcalloc(b->n + 1, sizeof(*uids));
 	int rc = index_begin(st);
 
 	for (size_t i = 0; rc == STORE_OK && i < b->n; i++) {
 		struct store_draft *d = b->drafts[i];
-		uint32_t uid = 0;
 
 		rc = index_add_msg(st, b->folder.id, d->basename, &d->meta,
-				   &uid);
-		if (uids_r != NULL)
-			uids_r[i] = uid;
+				   &uids[i]);
 	}
+	if (rc == STORE_OK && hook != NULL && hook(uids, b->n, ctx) != 0)
+		rc = store_fail(st, STORE_TEMPFAIL, "commit hook failed");
+	if (rc == STORE_OK && uids_r != NULL)
+		memcpy(uids_r, uids, b->n * sizeof(*uids));
+	free(uids);
 	if (rc == STORE_OK)
 		return index_commit(st);
 	if (st->db->in_tx)
@@ -409,7 +413,8 @@ batch_free(struct store_batch *b, int discard)
 }
 
 int
-store_batch_commit(struct store_batch **bp, uint32_t *uids_r)
+store_batch_commit_hook(struct store_batch **bp, uint32_t *uids_r,
+			store_commit_hook *hook, void *ctx)
 {
 	struct store_batch *b = *bp;
 	int rc;
@@ -420,9 +425,46 @@ store_batch_commit(struct store_batch **bp, uint32_t *uids_r)
 	rc = check_ready(b);
 	if (rc == STORE_OK && b->n > 0 && (rc = sync_all(b)) == STORE_OK &&
 	    (rc = rename_all(b)) == STORE_OK)
-		rc = index_all(b, uids_r);
+		rc = index_all(b, uids_r, hook, ctx);
 	batch_free(b, rc != STORE_OK);
 	return rc;
+}
+
+int
+store_batch_commit(struct store_batch **bp, uint32_t *uids_r)
+{
+	return store_batch_commit_hook(bp, uids_r, NULL, NULL);
+}
+
+void
+store_draft_info(const struct store_draft *d, struct store_draft_info *i)
+{
+	i->size = d->meta.size;
+	i->psize = d->meta.psize;
+	i->message_id = d->meta.message_id;
+	i->fingerprint = d->finished ? d->meta.fingerprint : NULL;
+}
+
+void
+store_draft_drop(struct store_draft **dp)
+{
+	struct store_draft *d = *dp;
+	struct store_batch *b;
+
+	if (d == NULL)
+		return;
+	*dp = NULL;
+	b = d->batch;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->drafts[i] != d)
+			continue;
+		memmove(&b->drafts[i], &b->drafts[i + 1],
+			(b->n - i - 1) * sizeof(*b->drafts));
+		b->n--;
+		break;
+	}
+	draft_discard(d);
+	draft_free(d);
 }
 
 void

@@ -209,6 +209,29 @@ store_msg_get(struct store *st, int64_t folder_id, uint32_t uid,
 			  db_error(st->db));
 }
 
+int
+store_msg_find_fingerprint(struct store *st, int64_t folder_id,
+			   const char *fp, uint32_t *uid_r)
+{
+	sqlite3_stmt *s = db_prepare(st->db, "SELECT min(uid) FROM messages"
+				     " WHERE folder_id = ? AND fingerprint = ?");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_text(s, 2, fp, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*uid_r = (uint32_t)sqlite3_column_int64(s, 0);
+		rc = STORE_OK;
+	} else {
+		rc = rc == SQLITE_ROW ? STORE_NOTFOUND :
+			store_fail(st, STORE_TEMPFAIL, "database error: %s",
+				   db_error(st->db));
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 void
 store_msg_clear(struct store_msg *m)
 {

@@ -163,6 +163,26 @@ int store_draft_finish(struct store_draft *d);
  * The batch is freed in every case. */
 int store_batch_commit(struct store_batch **b, uint32_t *uids_r);
 size_t store_batch_count(const struct store_batch *b);
+/* As store_batch_commit, and hook(uids, n, ctx) runs inside the index
+ * transaction after the rows are in and before COMMIT, so a caller's own
+ * rows (the sync state) commit atomically with the messages. A non-zero
+ * return from hook rolls everything back and removes the files. */
+typedef int store_commit_hook(const uint32_t *uids, size_t n, void *ctx);
+int store_batch_commit_hook(struct store_batch **b, uint32_t *uids_r,
+			    store_commit_hook *hook, void *ctx);
+
+/* What a finished draft turned out to be (valid until the batch ends). */
+struct store_draft_info {
+	uint64_t size;		/* RFC822.SIZE */
+	uint64_t psize;
+	const char *message_id;	/* NULL when absent */
+	const char *fingerprint; /* NULL until store_draft_finish */
+};
+void store_draft_info(const struct store_draft *d,
+		      struct store_draft_info *info);
+/* Takes a draft out of its batch and removes its file (a duplicate that
+ * need not be stored). NULL is a no-op. */
+void store_draft_drop(struct store_draft **d);
 /* Unlinks every file of the batch and frees it. NULL is a no-op. */
 void store_batch_abort(struct store_batch **b);
 
@@ -181,6 +201,10 @@ int store_msg_list(struct store *st, int64_t folder_id, uint32_t uid_min,
 int store_msg_get(struct store *st, int64_t folder_id, uint32_t uid,
 		  struct store_msg *m);
 void store_msg_clear(struct store_msg *m);
+/* The lowest UID in the folder whose fingerprint is fp: STORE_OK and
+ * *uid_r, or STORE_NOTFOUND. */
+int store_msg_find_fingerprint(struct store *st, int64_t folder_id,
+			       const char *fp, uint32_t *uid_r);
 /* Opens the message file read-only; -1 with errno on failure. */
 int store_msg_open(struct store *st, int64_t folder_id, uint32_t uid);
 /* Adds then removes flags/keywords (keywords: space separated, may be NULL);
