@@ -50,6 +50,7 @@ enum cli_open_flags {
 	CLI_OPEN_STORE = 1 << 0,
 	CLI_OPEN_REGISTRY = 1 << 1,
 	CLI_OPEN_KEY = 1 << 2,	/* the master key (sealing secrets) */
+	CLI_OPEN_SYNC = 1 << 3,	/* the sync state tables */
 };
 
 /* The config file: -c FILE, else $CONFLUX_CONFIG, else ./conflux.conf. */
@@ -78,5 +79,8 @@ int cmd_user(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_deliver(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_account(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 #include "net/certgen.h"
+#include "sync/state.h"
 
 static const char init_usage[] =
 	"usage: conflux init [--data DIR] [--user USER]\n"
@@ -96,7 +97,7 @@ init_database(const char *dir)
 	st = store_open(db, mail_dir, &limits, &error);
 	if (st != NULL)
 		reg = registry_open(db, NULL, &error);
-	if (st == NULL || reg == NULL)
+	if (st == NULL || reg == NULL || state_migrate(db, &error) < 0)
 		cli_die(EXIT_FAIL, "%s", error);
 	registry_close(&reg);
 	store_close(&st);

@@ -10,6 +10,11 @@
 
 #include "lib/log.h"
 #include "net/loop.h"
+#include "sync/push.h"
+#include "sync/sched.h"
+
+/* How often new or deleted accounts are picked up by the IDLE watches. */
+#define PUSH_REFRESH_MS (60 * 1000)
 
 /* How often the daemon removes orphaned tmp/ files and re-checks folders
  * whose file count drifted from the index (Dovecot does the tmp part too). */
@@ -22,12 +27,18 @@ static const char serve_usage[] =
 	"Started as root it switches to [server] user after binding its\n"
 	"ports. At start, and hourly, it runs the quick store check: stray\n"
 	"tmp/ files are removed and folders whose file count differs from\n"
-	"the index are repaired. Logs go to [server] log_target.\n";
+	"the index are repaired. Logs go to [server] log_target.\n"
+	"Every external account syncs on its interval (jittered, with\n"
+	"back-off after failures); IMAP accounts whose server has IDLE\n"
+	"also sync within seconds of a change in their INBOX.\n";
 
 struct daemon {
 	struct cli_ctx ctx;
 	struct loop *loop;
 	struct timer *maintenance;
+	struct sched *sched;
+	struct push *push;
+	struct timer *push_refresh;
 };
 
 static void
@@ -57,6 +68,42 @@ static void
 on_maintenance(void *ctx)
 {
 	quick_check(ctx);
+}
+
+static void
+on_sync_report(const struct account *a, const struct sync_report *r,
+	       void *ctx)
+{
+	log_write(r->status == DRV_OK ? LOG_LVL_INFO : LOG_LVL_WARN, NULL,
+		  "sync %s/%s: %s%u fetched, %u linked, %u deleted here, %u "
+		  "deleted there, %u flagged here, %u flagged there%s%s",
+		  a->user, a->name, r->status == DRV_OK ? "" : "failed: ",
+		  r->fetched, r->linked, r->deleted_here, r->deleted_there,
+		  r->flagged_here, r->flagged_there, r->error ? ": " : "",
+		  r->error ? r->error : "");
+}
+
+static void
+on_push_refresh(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	push_refresh(d->push);
+}
+
+static void
+start_sync(struct daemon *d)
+{
+	struct sched_options so;
+
+	memset(&so, 0, sizeof(so));
+	d->sched = sched_new(d->loop, d->ctx.db, d->ctx.store, d->ctx.reg,
+			     &so, on_sync_report, NULL, d);
+	sched_start_periodic(d->sched);
+	d->push = push_new(d->loop, d->ctx.reg, d->sched);
+	push_refresh(d->push);
+	d->push_refresh = timer_new(d->loop, on_push_refresh, d);
+	timer_start(d->push_refresh, PUSH_REFRESH_MS, true);
 }
 
 static void
@@ -100,7 +147,7 @@ cmd_serve(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	/* Secrets will live in this process: no core dumps from here on. */
 	secret_protect_process();
-	cli_open(&d.ctx, config, CLI_OPEN_STORE | CLI_OPEN_REGISTRY |
+	cli_open(&d.ctx, config, CLI_OPEN_STORE | CLI_OPEN_SYNC |
 		 CLI_OPEN_KEY);
 	log_open("conflux", (enum log_target)d.ctx.conf.log_target,
 		 (enum log_level)d.ctx.conf.log_level);
@@ -110,10 +157,14 @@ cmd_serve(int argc, char **argv)
 	quick_check(&d);
 	d.maintenance = timer_new(d.loop, on_maintenance, &d);
 	timer_start(d.maintenance, MAINTENANCE_INTERVAL_MS, true);
+	start_sync(&d);
 	log_info("conflux %s ready (pid %ld, uid %ld, data %s)",
 		 CONFLUX_VERSION, (long)getpid(), (long)geteuid(),
 		 d.ctx.conf.data_dir);
 	rc = loop_run(d.loop) == 0 ? EXIT_OK : EXIT_SOFTWARE;
+	timer_free(&d.push_refresh);
+	push_free(&d.push);
+	sched_free(&d.sched);
 	timer_free(&d.maintenance);
 	loop_free(&d.loop);
 	cli_close(&d.ctx);

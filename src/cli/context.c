@@ -13,6 +13,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "sync/state.h"
 
 static const char *cli_command = NULL;
 
@@ -135,8 +136,10 @@ cli_open(struct cli_ctx *ctx, const char *config_opt, unsigned flags)
 		cli_die(EXIT_TEMPFAIL, "%s", error);
 	if (flags & CLI_OPEN_STORE)
 		cli_open_store(ctx);
-	if (flags & CLI_OPEN_REGISTRY)
+	if (flags & (CLI_OPEN_REGISTRY | CLI_OPEN_SYNC))
 		cli_open_registry(ctx);
+	if ((flags & CLI_OPEN_SYNC) && state_migrate(ctx->db, &error) < 0)
+		cli_die(EXIT_TEMPFAIL, "%s", error);
 }
 
 void

@@ -18,6 +18,9 @@ static const struct command commands[] = {
 	{ "user", cmd_user, "add, delete, list local users, set passwords" },
 	{ "deliver", cmd_deliver, "deliver one message from stdin (an LDA)" },
 	{ "store", cmd_store, "check and repair the store, list, import" },
+	{ "account", cmd_account, "add, delete, list, show external accounts" },
+	{ "sync", cmd_sync, "sync accounts now, print what moved" },
+	{ "status", cmd_status, "per account: last sync, counts, errors" },
 	{ NULL, NULL, NULL },
 };
 
