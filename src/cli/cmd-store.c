@@ -8,20 +8,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/strx.h"
+#include "lib/xalloc.h"
 
 static const char store_usage[] =
 	"usage: conflux store check [--repair] [USER]\n"
 	"       conflux store folders USER\n"
 	"       conflux store list USER [FOLDER]\n"
 	"       conflux store import USER [--folder FOLDER] FILE...\n"
+	"       conflux store expunge USER FOLDER UID...\n"
+	"       conflux store flags USER FOLDER UID +FLAG|-FLAG...\n"
 	"\n"
 	"check compares the Maildir files with the index and reports every\n"
 	"difference (exit 1 if any); --repair fixes them: a file without\n"
 	"an index row is indexed, a row without a file is dropped, an\n"
 	"orphaned tmp/ file is removed, flags in file names follow the\n"
 	"index. list prints uid, RFC822.SIZE, flags, Message-ID and path.\n"
-	"import appends each FILE (one message each) in one atomic batch.\n";
+	"import appends each FILE (one message each) in one atomic batch.\n"
+	"expunge removes messages; flags adds (+) or removes (-) \\Seen,\n"
+	"\\Answered, \\Flagged, \\Deleted, \\Draft or a keyword. Both are\n"
+	"journaled like a client's change, so syncs carry them out.\n";
 
 struct store_opts {
 	const char *config, *folder;
@@ -162,6 +172,98 @@ store_import_cmd(struct cli_ctx *ctx, struct store_opts *o)
 	return EXIT_OK;
 }
 
+static int64_t
+folder_arg(struct cli_ctx *ctx, struct store_opts *o)
+{
+	struct store_folder f;
+	int64_t id;
+
+	if (o->nargs < 4)
+		cli_die(EXIT_CONFIG, "%s: expected USER FOLDER UID...",
+			o->args[0]);
+	if (store_folder_get(ctx->store, o->args[1], o->args[2], &f) !=
+	    STORE_OK)
+		cli_die(EXIT_NOUSER, "no folder %s for user %s", o->args[2],
+			o->args[1]);
+	id = f.id;
+	store_folder_clear(&f);
+	return id;
+}
+
+static uint32_t
+uid_arg(const char *s)
+{
+	uint64_t v;
+
+	if (str_to_uint64_range(s, 1, UINT32_MAX, &v) < 0)
+		cli_die(EXIT_CONFIG, "invalid UID '%s'", s);
+	return (uint32_t)v;
+}
+
+static int
+store_expunge_cmd(struct cli_ctx *ctx, struct store_opts *o)
+{
+	int64_t folder = folder_arg(ctx, o);
+	size_t n = (size_t)o->nargs - 3;
+	uint32_t *uids = xcalloc(n, sizeof(*uids));
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = uid_arg(o->args[3 + i]);
+	if (store_msg_expunge(ctx->store, folder, uids, n) != STORE_OK)
+		cli_die(EXIT_TEMPFAIL, "%s", store_error(ctx->store));
+	free(uids);
+	return EXIT_OK;
+}
+
+static unsigned int
+system_flag(const char *name)
+{
+	static const struct { const char *name; unsigned int flag; } map[] = {
+		{ "\\Seen", STORE_F_SEEN }, { "\\Answered", STORE_F_ANSWERED },
+		{ "\\Flagged", STORE_F_FLAGGED }, { "\\Deleted", STORE_F_DELETED },
+		{ "\\Draft", STORE_F_DRAFT },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcasecmp(map[i].name, name) == 0)
+			return map[i].flag;
+	}
+	return 0;
+}
+
+static int
+store_flags_cmd(struct cli_ctx *ctx, struct store_opts *o)
+{
+	int64_t folder = folder_arg(ctx, o);
+	uint32_t uid = uid_arg(o->args[3]);
+	unsigned int add = 0, del = 0;
+	struct buf add_kw, del_kw;
+
+	buf_init(&add_kw, 1 << 16);
+	buf_init(&del_kw, 1 << 16);
+	for (int i = 4; i < o->nargs; i++) {
+		const char *a = o->args[i];
+		unsigned int f = system_flag(a + 1);
+		struct buf *kw = a[0] == '+' ? &add_kw : &del_kw;
+
+		if (a[0] != '+' && a[0] != '-')
+			cli_die(EXIT_CONFIG, "flags: '%s' needs + or -", a);
+		if (a[1] == '\\' && f == 0)
+			cli_die(EXIT_CONFIG, "flags: unknown flag '%s'", a + 1);
+		if (f != 0)
+			*(a[0] == '+' ? &add : &del) |= f;
+		else
+			buf_printf(kw, "%s%s", kw->len ? " " : "", a + 1);
+	}
+	if (store_msg_set_flags(ctx->store, folder, uid, add, del,
+				buf_cstr(&add_kw), buf_cstr(&del_kw), NULL) !=
+	    STORE_OK)
+		cli_die(EXIT_TEMPFAIL, "%s", store_error(ctx->store));
+	buf_free(&add_kw);
+	buf_free(&del_kw);
+	return EXIT_OK;
+}
+
 static void
 parse_store_opts(int argc, char **argv, struct store_opts *o)
 {
@@ -201,7 +303,8 @@ cmd_store(int argc, char **argv)
 	parse_store_opts(argc, argv, &o);
 	verb = o.args[0];
 	if (strcmp(verb, "check") != 0 && strcmp(verb, "list") != 0 &&
-	    strcmp(verb, "folders") != 0 && strcmp(verb, "import") != 0)
+	    strcmp(verb, "folders") != 0 && strcmp(verb, "import") != 0 &&
+	    strcmp(verb, "expunge") != 0 && strcmp(verb, "flags") != 0)
 		cli_die(EXIT_CONFIG, "unknown sub-command '%s'", verb);
 	cli_open(&ctx, o.config, CLI_OPEN_STORE);
 	if (strcmp(verb, "check") == 0)
@@ -210,6 +313,10 @@ cmd_store(int argc, char **argv)
 		rc = store_list_cmd(&ctx, &o);
 	else if (strcmp(verb, "import") == 0)
 		rc = store_import_cmd(&ctx, &o);
+	else if (strcmp(verb, "expunge") == 0)
+		rc = store_expunge_cmd(&ctx, &o);
+	else if (strcmp(verb, "flags") == 0)
+		rc = store_flags_cmd(&ctx, &o);
 	else if (o.nargs < 2)
 		cli_die(EXIT_CONFIG, "folders: missing USER");
 	else
