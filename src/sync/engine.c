@@ -538,8 +538,8 @@ apply_pulls(struct sync_job *j)
 					c->add_kw, c->del_kw, NULL) !=
 		    STORE_OK)
 			return -1;
-		if (state_row_set_flags(j->db, j->link.id, r->remote_id,
-					c->agreed, c->keywords) < 0)
+		if (c->agree && state_row_set_flags(j->db, j->link.id,
+				r->remote_id, c->agreed, c->keywords) < 0)
 			return -1;
 		if (c->add || c->del || *c->add_kw || *c->del_kw)
 			j->rep.flagged_here++;

@@ -318,15 +318,21 @@ plan_flags(const struct plan_input *in, struct plan *p, size_t i, size_t j,
 	char *rkw = keywords_normalise(m->keywords);
 	unsigned int t = merge_flags(r->flags, l->flags, m->flags);
 	char *tkw = merge_keywords(r->keywords, lkw, rkw);
+	int push = t != m->flags || strcmp(tkw, rkw) != 0;
+	struct plan_flag_change c;
 
-	if (t != m->flags || strcmp(tkw, rkw) != 0)
-		PUSH(p->push, p->npush,
-		     flag_change(i, j, m->flags, t, rkw, tkw));
+	if (push) {
+		c = flag_change(i, j, m->flags, t, rkw, tkw);
+		c.agree = 1;
+		PUSH(p->push, p->npush, c);
+	}
 	/* A pull entry also records a new agreement when nothing moves. */
 	if (t != l->flags || strcmp(tkw, lkw) != 0 || t != r->flags ||
-	    strcmp(tkw, r->keywords) != 0)
-		PUSH(p->pull, p->npull,
-		     flag_change(i, j, l->flags, t, lkw, tkw));
+	    strcmp(tkw, r->keywords) != 0) {
+		c = flag_change(i, j, l->flags, t, lkw, tkw);
+		c.agree = !push;
+		PUSH(p->pull, p->npull, c);
+	}
 	free(lkw);
 	free(rkw);
 	free(tkw);

@@ -77,6 +77,10 @@ struct plan_flag_change {
 	char *keywords;			/* the merged keyword set */
 	char *add_kw, *del_kw;		/* for the side being changed */
 	unsigned int agreed;		/* flags agreed after the change */
+	int agree;			/* record `agreed` once applied: not
+					   for a pull whose row still waits for
+					   its push (a crash in between would
+					   otherwise revert the local change) */
 };
 
 struct plan_remap {

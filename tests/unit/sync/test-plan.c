@@ -374,6 +374,10 @@ test_plan_flags_three_way(void **state)
 	assert_int_equal(p.pull[0].del, 0);
 	assert_int_equal(p.pull[0].agreed, STORE_F_FLAGGED);
 	assert_string_equal(p.pull[0].keywords, "new old");
+	/* the agreement waits for the push: a crash in between must not
+	 * turn the local change into a remote one's reversal */
+	assert_false(p.pull[0].agree);
+	assert_true(p.push[0].agree);
 	plan_free(&p);
 }
 
