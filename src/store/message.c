@@ -210,26 +210,29 @@ store_msg_get(struct store *st, int64_t folder_id, uint32_t uid,
 }
 
 int
-store_msg_find_fingerprint(struct store *st, int64_t folder_id,
-			   const char *fp, uint32_t *uid_r)
+store_msg_find_copies(struct store *st, int64_t folder_id, const char *fp,
+		      const char *message_id, uint32_t *uids_r, size_t max,
+		      size_t *n_r)
 {
-	sqlite3_stmt *s = db_prepare(st->db, "SELECT min(uid) FROM messages"
-				     " WHERE folder_id = ? AND fingerprint = ?");
+	sqlite3_stmt *s = db_prepare(st->db, "SELECT uid FROM messages"
+		" WHERE folder_id = ? AND fingerprint = ?"
+		" AND message_id IS ? ORDER BY uid");
 	int rc;
 
+	*n_r = 0;
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_text(s, 2, fp, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*uid_r = (uint32_t)sqlite3_column_int64(s, 0);
-		rc = STORE_OK;
-	} else {
-		rc = rc == SQLITE_ROW ? STORE_NOTFOUND :
-			store_fail(st, STORE_TEMPFAIL, "database error: %s",
-				   db_error(st->db));
+	if (message_id != NULL)
+		sqlite3_bind_text(s, 3, message_id, -1, SQLITE_STATIC);
+	while (*n_r < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		uids_r[(*n_r)++] = (uint32_t)sqlite3_column_int64(s, 0);
+	if (*n_r < max && rc != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return store_fail(st, STORE_TEMPFAIL, "database error: %s",
+				  db_error(st->db));
 	}
 	sqlite3_finalize(s);
-	return rc;
+	return STORE_OK;
 }
 
 void

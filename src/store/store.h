@@ -201,10 +201,12 @@ int store_msg_list(struct store *st, int64_t folder_id, uint32_t uid_min,
 int store_msg_get(struct store *st, int64_t folder_id, uint32_t uid,
 		  struct store_msg *m);
 void store_msg_clear(struct store_msg *m);
-/* The lowest UID in the folder whose fingerprint is fp: STORE_OK and
- * *uid_r, or STORE_NOTFOUND. */
-int store_msg_find_fingerprint(struct store *st, int64_t folder_id,
-			       const char *fp, uint32_t *uid_r);
+/* Copies of one message in a folder: UIDs (ascending, at most max) whose
+ * fingerprint is fp and whose Message-ID is message_id (NULL: none).
+ * *n_r is how many were found (<= max). */
+int store_msg_find_copies(struct store *st, int64_t folder_id,
+			  const char *fp, const char *message_id,
+			  uint32_t *uids_r, size_t max, size_t *n_r);
 /* Opens the message file read-only; -1 with errno on failure. */
 int store_msg_open(struct store *st, int64_t folder_id, uint32_t uid);
 /* Adds then removes flags/keywords (keywords: space separated, may be NULL);

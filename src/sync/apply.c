@@ -163,18 +163,27 @@ linked_here(const struct sync_job *j, uint32_t uid)
 }
 
 /* The message is already in the folder (through another account, or
- * from before an identity change of this one): link to it instead of
- * storing it twice. A copy this link already maps is a second message
- * with the same content, and is stored. 0 when there is none. */
-static uint32_t
-duplicate_of(struct sync_job *j, const char *fingerprint)
-{
-	uint32_t uid = 0;
+ * from before an identity change or a crash of this one): link to a copy
+ * this link does not map yet instead of storing it twice. Same content
+ * and same Message-ID make the same message; a copy this link already
+ * maps is a second message, and is stored. 0 when there is none. */
+#define COPIES_MAX 64
 
-	if (store_msg_find_fingerprint(j->st, j->local_folder.id,
-				       fingerprint, &uid) != STORE_OK)
+static uint32_t
+duplicate_of(struct sync_job *j, const struct store_draft_info *info)
+{
+	uint32_t uids[COPIES_MAX];
+	size_t n = 0;
+
+	if (store_msg_find_copies(j->st, j->local_folder.id, info->fingerprint,
+				  info->message_id, uids, COPIES_MAX, &n) !=
+	    STORE_OK)
 		return 0;
-	return linked_here(j, uid) ? 0 : uid;
+	for (size_t i = 0; i < n; i++) {
+		if (!linked_here(j, uids[i]))
+			return uids[i];
+	}
+	return 0;
 }
 
 static void
@@ -194,7 +203,7 @@ add_pending(struct sync_job *j, struct fetch_slot *s)
 	memcpy(p->row.fingerprint, info.fingerprint, 64);
 	p->row.flags = s->msg->flags;
 	p->row.keywords = keywords_normalise(s->msg->keywords);
-	dup = duplicate_of(j, info.fingerprint);
+	dup = duplicate_of(j, &info);
 	if (dup != 0) {
 		p->row.local_uid = dup;
 		store_draft_drop(&s->draft);
