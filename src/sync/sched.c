@@ -261,9 +261,10 @@ load_one(const struct account *a, void *ctx)
 	if (lc->only != NULL && strcmp(a->name, lc->only) != 0)
 		return 0;
 	e = upsert(lc->s, a);
+	/* A new account syncs soon (within 5 s, spread so that thousands do
+	 * not start in the same second; the job limits queue the rest). */
 	if (lc->now || e->due == 0)
-		e->due = lc->now ? time(NULL) : time(NULL) + jitter(
-			a->interval ? a->interval : 300);
+		e->due = lc->now ? time(NULL) : time(NULL) + jitter(50);
 	lc->queued++;
 	return 0;
 }

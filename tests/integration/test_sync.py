@@ -312,3 +312,41 @@ def test_disk_full_stops_and_deletes_nothing_upstream(dovecot, base_dir):
         assert cfx.check().returncode == 0
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def wait_until(pred, timeout=20.0, step=0.1):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_serve_syncs_on_idle_push(cfx, dovecot):
+    import signal
+    from conftest import BIN
+    seed(dovecot, n=1)
+    add_account(cfx, dovecot, "alice", "acct", mode="both",
+                extra=["--interval", "3600"])
+    log = open(cfx.data.parent / "serve.log", "wb")
+    proc = subprocess.Popen([BIN, "-c", str(cfx.conf), "serve"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        logtext = lambda: (cfx.data.parent / "serve.log").read_text()
+        # the first sync runs at start (jittered), the watch goes idle
+        assert wait_until(lambda: "idling on INBOX" in logtext()), logtext()
+        assert wait_until(lambda: "m0@x" in local_ids(cfx, "alice"))
+        # new mail there: synced within seconds, not after an hour
+        dovecot.append("alice", "INBOX", make_message(msgid="pushed@x"))
+        assert wait_until(lambda: "pushed@x" in local_ids(cfx, "alice"),
+                          timeout=15), logtext()
+        # an expunge there too
+        dovecot.expunge_uids("alice", "INBOX",
+                             [remote_uid(dovecot, "alice", "m0@x")])
+        assert wait_until(lambda: "m0@x" not in local_ids(cfx, "alice"),
+                          timeout=15), logtext()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
