@@ -30,6 +30,9 @@ struct conflux_config {
 	uint64_t max_header_parse;
 	char *tls_cert;
 	char *tls_key;
+	long long max_delete_percent;	/* [sync] deletion guard */
+	long long max_jobs;		/* [sync] syncs at once */
+	long long max_per_host;		/* [sync] syncs at once per server */
 	/* derived from data_dir */
 	char *mail_dir;
 	char *db_path;
@@ -63,6 +66,10 @@ void cli_config_free(struct conflux_config *conf);
  * flags ask for. Exits with a one-line message on failure. */
 void cli_open(struct cli_ctx *ctx, const char *config_opt, unsigned flags);
 void cli_close(struct cli_ctx *ctx);
+
+/* The scheduler's limits and the deletion guard from [sync]. */
+struct sched_options;
+void cli_sched_options(const struct cli_ctx *ctx, struct sched_options *so);
 
 /* When running as root: setgroups/setresgid/setresuid to `user`. */
 int cli_drop_privileges(const char *user, char **error_r);

@@ -69,6 +69,13 @@ write_config(const char *path, const char *run_as)
 		"log_target = stderr\n"
 		"\n[store]\n"
 		"max_message_size = 64M\n"
+		"\n[sync]\n"
+		"# a sync that would delete more than this share of a mailbox\n"
+		"# (of 20 or more messages) stops and asks\n"
+		"max_delete_percent = 25\n"
+		"# syncs at once, in all and per server host\n"
+		"max_jobs = 16\n"
+		"max_per_host = 4\n"
 		"\n[tls]\n"
 		"cert = tls/cert.pem\n"
 		"key = tls/key.pem\n");

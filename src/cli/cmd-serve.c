@@ -97,6 +97,7 @@ start_sync(struct daemon *d)
 	struct sched_options so;
 
 	memset(&so, 0, sizeof(so));
+	cli_sched_options(&d->ctx, &so);
 	d->sched = sched_new(d->loop, d->ctx.db, d->ctx.store, d->ctx.reg,
 			     &so, on_sync_report, NULL, d);
 	sched_start_periodic(d->sched);

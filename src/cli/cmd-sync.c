@@ -21,8 +21,10 @@ static const char sync_usage[] =
 	"moved per account: fetched here, linked (already here through\n"
 	"another account), deleted here, deleted there, flags changed on each\n"
 	"side. --dry-run only says what would happen. A sync that would\n"
-	"delete more than 25% of a mailbox of 20 or more messages stops\n"
-	"before deleting; --allow-mass-delete lets it through once.\n"
+	"delete more than [sync] max_delete_percent (25) of a mailbox of 20\n"
+	"or more messages stops before deleting; --allow-mass-delete lets it\n"
+	"through once. At most [sync] max_jobs accounts sync at once\n"
+	"(max_per_host to one server), one per user at a time.\n"
 	"Exit status 0 only if every account synced.\n";
 
 static const char status_usage[] =
@@ -37,6 +39,14 @@ struct sync_run {
 	int dry_run;
 	int tty;
 };
+
+void
+cli_sched_options(const struct cli_ctx *ctx, struct sched_options *so)
+{
+	so->max_jobs = (unsigned int)ctx->conf.max_jobs;
+	so->max_per_host = (unsigned int)ctx->conf.max_per_host;
+	so->sync.max_delete_percent = (unsigned int)ctx->conf.max_delete_percent;
+}
 
 static void
 print_report(const struct account *a, const struct sync_report *r,
@@ -132,6 +142,7 @@ cmd_sync(int argc, char **argv)
 	memset(&run, 0, sizeof(run));
 	parse_sync_opts(argc, argv, &config, &so, &args, &nargs);
 	cli_open(&ctx, config, CLI_OPEN_STORE | CLI_OPEN_SYNC | CLI_OPEN_KEY);
+	cli_sched_options(&ctx, &so);
 	if (nargs > 0 && registry_user_exists(ctx.reg, args[0]) != 1)
 		cli_die(EXIT_NOUSER, "no such user: %s", args[0]);
 	/* A sync killed between renaming a message into place and committing

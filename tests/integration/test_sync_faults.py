@@ -157,3 +157,44 @@ def test_pop3_retr_cut(cfx, bad_server):
     assert r.returncode == 0, r.stdout
     assert len(cfx.messages("alice")) == 3
     assert_store_clean(cfx)
+
+
+def test_pop3_uidl_reset_is_remapped_not_deleted(cfx, bad_server):
+    from peers.badserver import make_body
+    mailbox = [{"uid": i + 1, "uidl": f"old-{i}", "body": make_body(i),
+                "flags": []} for i in range(12)]
+    srv = bad_server(proto="pop3", mailbox=mailbox)
+    point_at(cfx, srv.port, "pop3", mode="both")
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout
+    assert len(cfx.messages("alice")) == 12
+    # the server renumbers every UIDL (a restore, a migration)
+    for i, m in enumerate(srv.mailbox):
+        m["uidl"] = f"new-{i}"
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b"identity changed" in r.stderr
+    assert b"0 fetched" in r.stdout         # re-mapped by Message-ID + size
+    assert b"0 deleted here, 0 deleted there" in r.stdout
+    assert srv.count("DELE") == 0
+    assert len(cfx.messages("alice")) == 12
+    # and the new ids are tracked: deleting here reaches the server
+    cfx.run("store", "expunge", "alice", "INBOX", "1")
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout
+    assert len(srv.mailbox) == 11
+
+
+def test_guard_threshold_from_config(cfx, dovecot):
+    text = cfx.conf.read_text().replace("max_delete_percent = 25",
+                                        "max_delete_percent = 60")
+    cfx.conf.write_text(text)
+    for i in range(20):
+        dovecot.append("alice", "INBOX", make_message(msgid=f"g{i}@x"))
+    add_account(cfx, dovecot, "alice", "acct", mode="both")
+    assert sync(cfx).returncode == 0
+    uids = [m["uid"] for m in dovecot.messages("alice", body=False)][:10]
+    dovecot.expunge_uids("alice", "INBOX", uids)     # 50% < 60%
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout
+    assert len(cfx.messages("alice")) == 10
