@@ -57,6 +57,7 @@ struct sync_job {
 	size_t nlocal;
 	struct plan plan;
 	int folder_failed;
+	int skipped;		/* nothing changed: no listing, no plan */
 
 	/* fetching */
 	size_t next_fetch, fetches_done, inflight;

@@ -337,6 +337,23 @@ on_list(enum drv_status st, const struct drv_msg_list *l, void *ctx)
 	folder_plan(j);
 }
 
+/* Nothing changed on either side since the last complete sync: both
+ * HIGHESTMODSEQs are where they were and no delete waits for its
+ * confirmation. Such a folder costs one SELECT. */
+static int
+folder_unchanged(struct sync_job *j)
+{
+	const struct sync_link *l = &j->link;
+
+	return (j->caps & DRV_CAP_MODSEQ) && !j->opt.dry_run &&
+	       l->remote_modseq != 0 && l->remote_identity == j->info.identity &&
+	       j->info.highestmodseq == l->remote_modseq &&
+	       l->local_folder_id == j->local_folder.id &&
+	       l->local_uidvalidity == j->local_folder.uidvalidity &&
+	       l->local_modseq == j->local_folder.highestmodseq &&
+	       state_link_has_pending(j->db, l->id) == 0;
+}
+
 static void
 on_open(enum drv_status st, const struct drv_box_info *info, void *ctx)
 {
@@ -355,6 +372,11 @@ on_open(enum drv_status st, const struct drv_box_info *info, void *ctx)
 		return;
 	}
 	j->info = *info;
+	if (folder_unchanged(j)) {
+		j->skipped = 1;
+		job_folder_done(j);
+		return;
+	}
 	if ((j->caps & DRV_CAP_MODSEQ) && j->link.remote_modseq != 0 &&
 	    j->link.remote_identity == info->identity &&
 	    info->highestmodseq != 0) {
@@ -623,13 +645,25 @@ folder_clear(struct sync_job *j)
 void
 job_folder_done(struct sync_job *j)
 {
+	if (j->skipped) {
+		j->skipped = 0;
+		folder_clear(j);
+		j->cur++;
+		job_next_folder(j);
+		return;
+	}
 	if (!j->opt.dry_run && j->link.id != 0) {
 		j->link.remote_identity = j->info.identity;
 		/* A folder with errors keeps its old modseq, so the next
 		 * sync lists everything that may have been missed. */
+		/* The local modseq is the one seen before our own changes:
+		 * the next sync makes one full pass over them, then the
+		 * folder is skipped while nothing changes. */
 		if (!j->folder_failed && !j->plan.local_guard_tripped &&
-		    !j->plan.remote_guard_tripped)
+		    !j->plan.remote_guard_tripped) {
 			j->link.remote_modseq = j->info.highestmodseq;
+			j->link.local_modseq = j->local_folder.highestmodseq;
+		}
 		j->link.local_folder_id = j->local_folder.id;
 		j->link.local_uidvalidity = j->local_folder.uidvalidity;
 		if (state_link_save(j->db, &j->link) < 0)

@@ -44,6 +44,12 @@ static const struct db_migration sync_steps[] = {
 	  " deleted_here BIGINT NOT NULL DEFAULT 0,"
 	  " deleted_there BIGINT NOT NULL DEFAULT 0,"
 	  " flagged BIGINT NOT NULL DEFAULT 0);" },
+	/* The local folder's HIGHESTMODSEQ seen by the last complete sync:
+	 * with the remote one unchanged too, a folder is skipped without
+	 * listing either side. */
+	{ 2,
+	  "ALTER TABLE sync_links ADD COLUMN local_modseq BIGINT NOT NULL"
+	  " DEFAULT 0;" },
 };
 
 int
@@ -79,7 +85,8 @@ link_load(struct db *db, int64_t account_id, const char *remote,
 	  struct sync_link *l)
 {
 	sqlite3_stmt *s = db_prepare(db, "SELECT id, local_folder_id,"
-		" remote_identity, local_uidvalidity, remote_modseq"
+		" remote_identity, local_uidvalidity, remote_modseq,"
+		" local_modseq"
 		" FROM sync_links WHERE account_id = ? AND remote_folder = ?");
 	int rc;
 
@@ -92,6 +99,7 @@ link_load(struct db *db, int64_t account_id, const char *remote,
 		l->remote_identity = (uint64_t)sqlite3_column_int64(s, 2);
 		l->local_uidvalidity = (uint32_t)sqlite3_column_int64(s, 3);
 		l->remote_modseq = (uint64_t)sqlite3_column_int64(s, 4);
+		l->local_modseq = (uint64_t)sqlite3_column_int64(s, 5);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -126,14 +134,29 @@ state_link_save(struct db *db, const struct sync_link *l)
 {
 	sqlite3_stmt *s = db_prepare(db, "UPDATE sync_links SET"
 		" local_folder_id = ?, remote_identity = ?,"
-		" local_uidvalidity = ?, remote_modseq = ? WHERE id = ?");
+		" local_uidvalidity = ?, remote_modseq = ?, local_modseq = ?"
+		" WHERE id = ?");
 
 	sqlite3_bind_int64(s, 1, l->local_folder_id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)l->remote_identity);
 	sqlite3_bind_int64(s, 3, l->local_uidvalidity);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)l->remote_modseq);
-	sqlite3_bind_int64(s, 5, l->id);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)l->local_modseq);
+	sqlite3_bind_int64(s, 6, l->id);
 	return step_done(s);
+}
+
+int
+state_link_has_pending(struct db *db, int64_t link_id)
+{
+	sqlite3_stmt *s = db_prepare(db, "SELECT 1 FROM sync_msgs"
+		" WHERE link_id = ? AND pending_delete != 0 LIMIT 1");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, link_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 void

@@ -24,6 +24,7 @@ struct sync_link {
 	uint64_t remote_identity;	/* UIDVALIDITY; 0: none yet / POP3 */
 	uint32_t local_uidvalidity;
 	uint64_t remote_modseq;		/* HIGHESTMODSEQ agreed; 0: none */
+	uint64_t local_modseq;		/* the store folder's, same moment */
 };
 
 struct sync_status {
@@ -44,6 +45,8 @@ int state_link_get(struct db *db, int64_t account_id, const char *remote,
 		   struct sync_link *link);
 int state_link_save(struct db *db, const struct sync_link *link);
 void state_link_clear(struct sync_link *link);
+/* 1 if a remote delete of the link waits to be confirmed, 0 if not. */
+int state_link_has_pending(struct db *db, int64_t link_id);
 
 /* All rows of a link; free with state_rows_free. */
 int state_rows_load(struct db *db, int64_t link_id, struct sync_row **rows_r,

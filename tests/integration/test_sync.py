@@ -350,3 +350,24 @@ def test_serve_syncs_on_idle_push(cfx, dovecot):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
+
+
+def test_no_change_sync_is_one_select_per_folder(cfx, dovecot, fault_proxy):
+    for i in range(200):
+        dovecot.append("alice", "INBOX", make_message(msgid=f"q{i}@x"))
+    px = fault_proxy("127.0.0.1", dovecot.imap_port)
+    add_account(cfx, dovecot, "alice", "acct", mode="both", port=px.port)
+    assert sync(cfx).returncode == 0
+    assert sync(cfx).returncode == 0        # the pass over our own changes
+    px.reset_counters()
+    r = sync(cfx)
+    assert r.returncode == 0
+    # login, LIST, and per folder a SELECT: no listing of 200 messages
+    assert px.bytes_down < 4000, px.bytes_down
+    # a change there is still seen
+    dovecot.append("alice", "INBOX", make_message(msgid="late@x"))
+    r = sync(cfx)
+    assert b"1 fetched" in r.stdout
+    cfx.run("store", "flags", "alice", "INBOX", "1", "+\\Flagged")
+    r = sync(cfx)
+    assert b"1 flagged there" in r.stdout
