@@ -83,24 +83,6 @@ on_idle(void *ctx)
 }
 
 static void
-log_check_line(const char *line, void *ctx)
-{
-	log_info("store check: %s", line);
-}
-
-static void
-quick_check(struct cli_ctx *ctx, const char *user)
-{
-	struct store_check_report r;
-
-	memset(&r, 0, sizeof(r));
-	if (store_check(ctx->store, user, 1, 1, &r, log_check_line, NULL) !=
-	    STORE_OK)
-		cli_die(EXIT_TEMPFAIL, "store check: %s",
-			store_error(ctx->store));
-}
-
-static void
 parse_sync_opts(int argc, char **argv, const char **config,
 		struct sched_options *so, char ***args, int *nargs)
 {
@@ -145,11 +127,6 @@ cmd_sync(int argc, char **argv)
 	cli_sched_options(&ctx, &so);
 	if (nargs > 0 && registry_user_exists(ctx.reg, args[0]) != 1)
 		cli_die(EXIT_NOUSER, "no such user: %s", args[0]);
-	/* A sync killed between renaming a message into place and committing
-	 * it left a file the index does not know: index it now, so the
-	 * fingerprint check links it instead of fetching it a second time. */
-	if (!so.sync.dry_run)
-		quick_check(&ctx, nargs > 0 ? args[0] : NULL);
 	run.loop = loop_new();
 	run.dry_run = so.sync.dry_run;
 	run.tty = isatty(STDERR_FILENO);

@@ -1,6 +1,7 @@
 /* The scheduler: due times, back-off, concurrency limits (sched.h). */
 #include "sync/sched.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "net/loop.h"
+#include "sync/state.h"
 
 #define TICK_MS 1000
 #define RELOAD_SECONDS 60
@@ -154,6 +156,7 @@ on_job_done(const struct sync_report *r, void *ctx)
 
 	e->running = 0;
 	s->running--;
+	state_unlock_user(s->db, e->acct.user);
 	secret_free(e->password);
 	e->password = NULL;
 	e->failures = r->status == DRV_OK ? 0 : e->failures + 1;
@@ -197,12 +200,55 @@ fail_start(struct entry *e, const char *why)
 }
 
 static void
+check_after_crash(struct sched *s, const char *user)
+{
+	struct store_check_report r;
+
+	memset(&r, 0, sizeof(r));
+	log_warn("sync %s: the previous sync died; checking the store first",
+		 user);
+	if (store_check(s->st, user, 1, 1, &r, NULL, NULL) != STORE_OK)
+		log_warn("store check of %s: %s", user, store_error(s->st));
+	else if (r.unindexed + r.stray_tmp > 0)
+		log_info("store check of %s: indexed %u files, removed %u "
+			 "stray tmp files", user, r.unindexed, r.stray_tmp);
+}
+
+/* One process at a time syncs a user: the daemon and `conflux sync` must
+ * not fetch the same messages twice. 1 when this entry may start. */
+static int
+take_user(struct sched *s, struct entry *e)
+{
+	int stale = 0;
+	long holder = 0;
+	int rc = state_lock_user(s->db, e->acct.user, &stale, &holder);
+	char why[128];
+
+	if (rc == 1) {
+		if (stale)
+			check_after_crash(s, e->acct.user);
+		return 1;
+	}
+	if (rc == 0 && s->periodic) {
+		e->due = time(NULL) + 60;	/* busy elsewhere: later */
+		return 0;
+	}
+	snprintf(why, sizeof(why), rc == 0 ? "a sync of %s is already running "
+		 "(pid %ld)" : "cannot lock the syncs of %s", e->acct.user,
+		 holder);
+	fail_start(e, why);
+	return 0;
+}
+
+static void
 start_entry(struct sched *s, struct entry *e)
 {
 	struct sync_options opt = s->opt.sync;
 	struct mbox *far;
 
 	e->due = 0;
+	if (!take_user(s, e))
+		return;
 	log_session_id(e->session);
 	if (registry_account_password(s->reg, e->acct.user, e->acct.name,
 				      &e->password) != REG_OK) {

@@ -1,8 +1,11 @@
 /* The sync state tables and their queries. */
 #include "sync/state.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/xalloc.h"
 
@@ -50,6 +53,13 @@ static const struct db_migration sync_steps[] = {
 	{ 2,
 	  "ALTER TABLE sync_links ADD COLUMN local_modseq BIGINT NOT NULL"
 	  " DEFAULT 0;" },
+	/* Which process syncs a user's accounts now: a lock between the
+	 * daemon and `conflux sync`, and the sign that a sync died. */
+	{ 3,
+	  "CREATE TABLE sync_locks ("
+	  " username TEXT PRIMARY KEY,"
+	  " pid INTEGER NOT NULL,"
+	  " since BIGINT NOT NULL);" },
 };
 
 int
@@ -307,6 +317,68 @@ state_row_remap(struct db *db, int64_t link_id, const char *old_id,
 
 	sqlite3_bind_text(s, 1, new_id, -1, SQLITE_TRANSIENT);
 	return step_done(s);
+}
+
+/* ---- locks ------------------------------------------------------------- */
+
+static int
+pid_alive(long pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+static long
+lock_holder(struct db *db, const char *user)
+{
+	sqlite3_stmt *s = db_prepare(db, "SELECT pid FROM sync_locks"
+				     " WHERE username = ?");
+	long pid = 0;
+
+	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		pid = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return pid;
+}
+
+int
+state_lock_user(struct db *db, const char *user, int *stale_r,
+		long *holder_r)
+{
+	long pid = (long)getpid(), holder;
+	sqlite3_stmt *s;
+
+	*stale_r = 0;
+	if (db_begin(db) < 0)
+		return -1;
+	holder = lock_holder(db, user);
+	*holder_r = holder;
+	if (holder != 0 && holder != pid && pid_alive(holder)) {
+		db_rollback(db);
+		return 0;
+	}
+	*stale_r = holder != 0 && holder != pid;
+	s = db_prepare(db, "INSERT OR REPLACE INTO sync_locks"
+		       " (username, pid, since) VALUES (?, ?, ?)");
+	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, pid);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	if (step_done(s) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db) < 0 ? -1 : 1;
+}
+
+void
+state_unlock_user(struct db *db, const char *user)
+{
+	sqlite3_stmt *s = db_prepare(db, "DELETE FROM sync_locks"
+				     " WHERE username = ? AND pid = ?");
+
+	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)getpid());
+	step_done(s);
 }
 
 /* ---- status ------------------------------------------------------------- */

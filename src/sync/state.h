@@ -66,6 +66,13 @@ int state_row_set_flags(struct db *db, int64_t link_id,
 int state_row_remap(struct db *db, int64_t link_id, const char *old_id,
 		    const char *new_id);
 
+/* Takes the lock on a user's syncs for this process: 1 taken, 0 held by
+ * another live process (*holder_r), -1 error. *stale_r is 1 when the
+ * previous holder died mid-sync: its files may wait for store_check. */
+int state_lock_user(struct db *db, const char *user, int *stale_r,
+		    long *holder_r);
+void state_unlock_user(struct db *db, const char *user);
+
 int state_status_get(struct db *db, int64_t account_id,
 		     struct sync_status *s);
 int state_status_save(struct db *db, int64_t account_id,

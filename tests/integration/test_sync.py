@@ -371,3 +371,26 @@ def test_no_change_sync_is_one_select_per_folder(cfx, dovecot, fault_proxy):
     cfx.run("store", "flags", "alice", "INBOX", "1", "+\\Flagged")
     r = sync(cfx)
     assert b"1 flagged there" in r.stdout
+
+
+def test_one_sync_per_user_at_a_time(cfx, dovecot):
+    import sqlite3
+    seed(dovecot, n=2)
+    add_account(cfx, dovecot, "alice", "acct", mode="both")
+    db = sqlite3.connect(cfx.data / "conflux.db")
+    # another live process holds alice's syncs (this test's own pid)
+    db.execute("INSERT INTO sync_locks VALUES ('alice', ?, 0)",
+               (os.getpid(),))
+    db.commit()
+    r = sync(cfx)
+    assert r.returncode == 1
+    assert f"already running (pid {os.getpid()})".encode() in r.stdout
+    assert cfx.messages("alice") == []
+    # a holder that died: its lock is taken over after a store check
+    db.execute("UPDATE sync_locks SET pid = 999999")
+    db.commit()
+    db.close()
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout
+    assert b"previous sync died" in r.stderr
+    assert len(cfx.messages("alice")) == 2
