@@ -1,9 +1,8 @@
 /* libFuzzer target for src/proto/pop3/pop3-resp.c: the first line is a
  * status line, the rest a multi-line body fed in pieces whose sizes come
  * from the input; every body line also goes through the CAPA, LIST, UIDL
- * and APOP parsers. Built without FUZZING it is a plain program that runs
- * each file named on the command line (or in a named directory) once, so
- * the seed corpus runs as a unit test. */
+ * and APOP parsers. Without FUZZING, corpus-runner.c
+ * supplies main() and the seed corpus runs as a unit test. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,64 +84,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifndef FUZZING
-#include <dirent.h>
-
-static int
-run_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long len;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0) {
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	rewind(f);
-	buf = malloc((size_t)len + 1);
-	if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t)len);
-	free(buf);
-	return 0;
-}
-
-static int
-run_path(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char full[4096];
-	int rc = 0;
-
-	if (d == NULL)
-		return run_file(path);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(full, sizeof(full), "%s/%s", path, e->d_name);
-		if (run_file(full) < 0)
-			rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-int
-main(int argc, char **argv)
-{
-	int i, rc = 0;
-
-	for (i = 1; i < argc; i++)
-		if (run_path(argv[i]) < 0)
-			rc = 1;
-	return rc;
-}
-#endif
