@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 DATA       ?= var
 CONFLUX     = $(BUILD)/src/cli/conflux
 
-.PHONY: all deps build build-asan run check unit integration bench fuzz clean
+.PHONY: all deps build build-asan run check bench fuzz clean
 
 all: build
 
@@ -36,5 +36,18 @@ check: build build-asan
 bench: build
 	sh bench/run.sh $(BUILD)
 
+# libFuzzer over every parser, FUZZ_SECONDS each (clang build in build-fuzz).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
+		-Dfuzz=true -Dtests=false
+	ninja -C build-fuzz
+	for t in pop3-resp imap-resp; do \
+		mkdir -p build-fuzz/corpus-$$t && \
+		build-fuzz/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+			-dict=tests/fuzz/$$t.dict build-fuzz/corpus-$$t \
+			tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
