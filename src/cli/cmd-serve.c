@@ -39,6 +39,8 @@ struct daemon {
 	struct sched *sched;
 	struct push *push;
 	struct timer *push_refresh;
+	struct timer *grace;
+	int stopping;
 };
 
 static void
@@ -83,6 +85,8 @@ on_sync_report(const struct account *a, const struct sync_report *r,
 		  r->error ? r->error : "");
 }
 
+static void on_stopped(void *ctx);
+
 static void
 on_push_refresh(void *ctx)
 {
@@ -99,7 +103,8 @@ start_sync(struct daemon *d)
 	memset(&so, 0, sizeof(so));
 	cli_sched_options(&d->ctx, &so);
 	d->sched = sched_new(d->loop, d->ctx.db, d->ctx.store, d->ctx.reg,
-			     &so, on_sync_report, NULL, d);
+			     &so, on_sync_report, on_stopped, d);
+	d->grace = timer_new(d->loop, on_stopped, d);
 	sched_start_periodic(d->sched);
 	d->push = push_new(d->loop, d->ctx.reg, d->sched);
 	push_refresh(d->push);
@@ -108,12 +113,32 @@ start_sync(struct daemon *d)
 }
 
 static void
+on_stopped(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	loop_break(d->loop);
+}
+
+/* Running syncs get a few seconds to store what they fetched completely
+ * and log out; after that the loop ends anyway (the state is crash-safe). */
+#define SHUTDOWN_GRACE_MS 10000
+
+static void
 on_signal(int signo, void *ctx)
 {
 	struct daemon *d = ctx;
 
-	log_info("signal %d: shutting down", signo);
-	loop_break(d->loop);
+	if (d->stopping) {
+		log_info("signal %d again: stopping now", signo);
+		loop_break(d->loop);
+		return;
+	}
+	d->stopping = 1;
+	log_info("signal %d: shutting down (%u syncs running)", signo,
+		 sched_running(d->sched));
+	timer_start(d->grace, SHUTDOWN_GRACE_MS, false);
+	sched_stop(d->sched);
 }
 
 static const char *
@@ -164,6 +189,7 @@ cmd_serve(int argc, char **argv)
 		 d.ctx.conf.data_dir);
 	rc = loop_run(d.loop) == 0 ? EXIT_OK : EXIT_SOFTWARE;
 	timer_free(&d.push_refresh);
+	timer_free(&d.grace);
 	push_free(&d.push);
 	sched_free(&d.sched);
 	timer_free(&d.maintenance);

@@ -467,6 +467,7 @@ on_deleted(enum drv_status st, void *ctx)
 	} else {
 		j->rep.deleted_there += (unsigned)j->ndel;
 	}
+	j->complete = st == DRV_OK;
 	job_folder_done(j);
 }
 
@@ -479,6 +480,7 @@ apply_remote_deletes(struct sync_job *j)
 	}
 	collect_deletes(j);
 	if (j->ndel == 0) {
+		j->complete = 1;
 		job_folder_done(j);
 		return;
 	}

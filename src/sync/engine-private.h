@@ -58,6 +58,7 @@ struct sync_job {
 	struct plan plan;
 	int folder_failed;
 	int skipped;		/* nothing changed: no listing, no plan */
+	int complete;		/* the whole plan was carried out */
 
 	/* fetching */
 	size_t next_fetch, fetches_done, inflight;

@@ -638,6 +638,7 @@ folder_clear(struct sync_job *j)
 	j->del = NULL;
 	j->ndel = 0;
 	j->next_fetch = j->fetches_done = j->inflight = 0;
+	j->complete = 0;
 	store_folder_clear(&j->local_folder);
 	state_link_clear(&j->link);
 }
@@ -654,12 +655,14 @@ job_folder_done(struct sync_job *j)
 	}
 	if (!j->opt.dry_run && j->link.id != 0) {
 		j->link.remote_identity = j->info.identity;
-		/* A folder with errors keeps its old modseq, so the next
-		 * sync lists everything that may have been missed. */
+		/* A folder with errors, or whose plan was cut short (a
+		 * cancel, a lost connection), keeps its old modseqs, so the
+		 * next sync lists everything that may have been missed. */
 		/* The local modseq is the one seen before our own changes:
 		 * the next sync makes one full pass over them, then the
 		 * folder is skipped while nothing changes. */
-		if (!j->folder_failed && !j->plan.local_guard_tripped &&
+		if (j->complete && !j->folder_failed &&
+		    !j->plan.local_guard_tripped &&
 		    !j->plan.remote_guard_tripped) {
 			j->link.remote_modseq = j->info.highestmodseq;
 			j->link.local_modseq = j->local_folder.highestmodseq;

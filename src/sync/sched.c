@@ -24,6 +24,7 @@ struct entry {
 	unsigned int failures;
 	int running;
 	int keep;		/* seen by the last reload */
+	struct sync_job *job;	/* while running */
 	char *password;
 	char session[13];
 };
@@ -42,6 +43,7 @@ struct sched {
 	struct timer *tick;
 	unsigned int running;
 	int periodic;
+	int stopping;		/* sched_stop: start nothing new */
 	time_t last_reload;
 };
 
@@ -155,6 +157,7 @@ on_job_done(const struct sync_report *r, void *ctx)
 	struct sched *s = e->s;
 
 	e->running = 0;
+	e->job = NULL;
 	s->running--;
 	state_unlock_user(s->db, e->acct.user);
 	secret_free(e->password);
@@ -267,7 +270,8 @@ start_entry(struct sched *s, struct entry *e)
 		  e->acct.user, e->acct.name,
 		  account_proto_name(e->acct.proto), e->acct.host,
 		  e->acct.port, account_mode_name(e->acct.mode));
-	sync_start(s->loop, s->db, s->st, &e->acct, far, &opt, on_job_done, e);
+	e->job = sync_start(s->loop, s->db, s->st, &e->acct, far, &opt,
+			    on_job_done, e);
 }
 
 static void
@@ -276,6 +280,11 @@ start_due(struct sched *s)
 	time_t now = time(NULL);
 	int queued = 0;
 
+	if (s->stopping) {
+		if (s->running == 0 && s->idle != NULL)
+			s->idle(s->ctx);
+		return;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = s->e[i];
 
@@ -422,6 +431,18 @@ sched_poke(struct sched *s, int64_t account_id)
 
 	if (e != NULL && !e->running)
 		e->due = time(NULL);
+	start_due(s);
+}
+
+void
+sched_stop(struct sched *s)
+{
+	s->stopping = 1;
+	timer_stop(s->tick);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->e[i]->running && s->e[i]->job != NULL)
+			sync_cancel(s->e[i]->job);
+	}
 	start_due(s);
 }
 

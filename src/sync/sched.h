@@ -51,6 +51,10 @@ int sched_run_now(struct sched *s, const char *user, const char *account);
 int sched_start_periodic(struct sched *s);
 /* Makes one account due now (push: IDLE saw a change). */
 void sched_poke(struct sched *s, int64_t account_id);
+/* Starts nothing new and cancels the running jobs: each keeps what it
+ * fetched completely and logs out. The idle callback runs once none is
+ * left (at once when none runs). */
+void sched_stop(struct sched *s);
 /* Jobs running now. */
 unsigned int sched_running(const struct sched *s);
 

@@ -394,3 +394,29 @@ def test_one_sync_per_user_at_a_time(cfx, dovecot):
     assert r.returncode == 0, r.stdout
     assert b"previous sync died" in r.stderr
     assert len(cfx.messages("alice")) == 2
+
+
+def test_serve_stops_cleanly_in_the_middle_of_a_sync(cfx, dovecot):
+    import signal
+    import time
+    from conftest import BIN
+    for i in range(300):
+        dovecot.append("alice", "INBOX", make_message(msgid=f"t{i}@x",
+                                                      size=40_000))
+    add_account(cfx, dovecot, "alice", "acct", mode="move")
+    log = cfx.data.parent / "serve.log"
+    proc = subprocess.Popen([BIN, "-c", str(cfx.conf), "serve"],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    assert wait_until(lambda: "sync alice/acct: starting" in log.read_text())
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0, log.read_text()
+    assert "shutting down (1 syncs running)" in log.read_text()
+    here = local_ids(cfx, "alice")
+    there = set(remote_ids(dovecot, "alice"))
+    assert all(v == 1 for v in here.values())
+    assert set(here) | there == {f"t{i}@x" for i in range(300)}
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert local_ids(cfx, "alice") == {f"t{i}@x": 1 for i in range(300)}
+    assert remote_ids(dovecot, "alice") == {}
