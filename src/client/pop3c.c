@@ -1,90 +1,21 @@
-/* The POP3 client: one state enum for the login, one handler per state
- * (curl pop3.c), and one handler per transaction command, on client/pp. */
-#include "client/pop3c.h"
-
+/* The POP3 client: the session (setup, one command object per request on
+ * client/pp, its reply and results) and one handler per transaction
+ * command. The login state machine is in pop3c-login.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "client/pop3c-private.h"
 #include "client/pp.h"
-#include "lib/b64.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "net/connect.h"
 #include "net/tls.h"
 
 #define POP3C_CHUNK (64 * 1024)
 #define POP3C_DEFAULT_WINDOW 16
 #define POP3C_DEFAULT_BODY_LINE (1024 * 1024)
 #define POP3C_DEFAULT_MAX_MSGS 500000
-/* RFC 5034 section 4: an AUTH line with initial response <= 255 bytes. */
-#define POP3C_AUTH_LINE_MAX 253
-
-enum pop3c_state {
-	POP3C_STATE_INIT,
-	POP3C_STATE_GREETING,
-	POP3C_STATE_CAPA,
-	POP3C_STATE_STLS,
-	POP3C_STATE_AUTH_PLAIN,
-	POP3C_STATE_AUTH_CONT,
-	POP3C_STATE_USER,
-	POP3C_STATE_PASS,
-	POP3C_STATE_APOP,
-	POP3C_STATE_CAPA2,
-	POP3C_STATE_TRANSACTION,
-	POP3C_STATE_STOPPED,
-};
-
-enum pcmd_kind { K_STATE, K_STAT, K_LIST, K_UIDL, K_DATA, K_SIMPLE };
-
-struct pop3c {
-	struct loop *loop;
-	struct pp *pp;
-	struct tls_ctx *tls;
-	char *tls_error;
-	enum pop3c_state state;
-	char *host, *login, *password, *session;
-	unsigned int port;
-	enum pop3c_tls tls_mode;
-	enum pop3c_auth auth;
-	unsigned int timeout_ms, window;
-	size_t max_body_line;
-	uint32_t max_msgs;
-	struct pop3_capa capa;
-	bool capa_known, tls_started;
-	char apop_ts[POP3_APOP_TS_MAX + 1];
-	pop3c_cb *connect_cb;
-	void *connect_ctx;
-	struct buf error;
-};
-
-struct pcmd {
-	struct pop3c *pc;
-	enum pcmd_kind kind;
-	bool multi, got_status, cont, busy, freed, aborted;
-	enum pop3_status_kind status;
-	char code[POP3_RESP_CODE_MAX + 1];
-	char *text;
-	char *invalid;
-	char name[48];
-	union {
-		pop3c_cb *cb;
-		pop3c_stat_cb *stat;
-		pop3c_list_cb *list;
-		pop3c_uidl_cb *uidl;
-	} u;
-	pop3c_data_cb *data;
-	void *ctx;
-	struct buf chunk;
-	void *items;
-	size_t n, cap;
-};
-
-static void state_resp(struct pop3c *pc, struct pcmd *c,
-		       const struct pop3c_reply *r);
 
 /* ---- commands ---- */
 
@@ -391,7 +322,7 @@ finish(struct pcmd *c, struct pop3c_reply *r)
 {
 	switch (c->kind) {
 	case K_STATE:
-		state_resp(c->pc, c, r);
+		pop3c_state_resp(c->pc, c, r);
 		break;
 	case K_STAT:
 		finish_stat(c, r);
@@ -429,8 +360,8 @@ pcmd_end(struct pp *pp, enum pp_end how, const char *error, void *ctx)
 	pcmd_destroy(c);
 }
 
-static struct pcmd *
-pcmd_new(struct pop3c *pc, enum pcmd_kind kind, bool multi, void *ctx)
+struct pcmd *
+pop3c_cmd_new(struct pop3c *pc, enum pcmd_kind kind, bool multi, void *ctx)
 {
 	struct pcmd *c = xcalloc(1, sizeof(*c));
 
@@ -443,9 +374,9 @@ pcmd_new(struct pop3c *pc, enum pcmd_kind kind, bool multi, void *ctx)
 	return c;
 }
 
-static void
-pcmd_send(struct pop3c *pc, struct pcmd *c, const char *line,
-	  const char *log_line, unsigned int flags)
+void
+pop3c_cmd_send(struct pop3c *pc, struct pcmd *c, const char *line,
+	       const char *log_line, unsigned int flags)
 {
 	snprintf(c->name, sizeof(c->name), "%s",
 		 log_line != NULL ? log_line : line != NULL ? line :
@@ -453,20 +384,10 @@ pcmd_send(struct pop3c *pc, struct pcmd *c, const char *line,
 	pp_send(pc->pp, line, log_line, flags, pcmd_line, pcmd_end, c);
 }
 
-/* ---- login: one handler per state ---- */
+/* ---- setup ---- */
 
-static void
-send_state(struct pop3c *pc, enum pop3c_state st, const char *line,
-	   const char *log_line, bool multi)
-{
-	struct pcmd *c = pcmd_new(pc, K_STATE, multi, NULL);
-
-	pc->state = st;
-	pcmd_send(pc, c, line, log_line, PP_CMD_BARRIER);
-}
-
-static void
-wipe_password(struct pop3c *pc)
+void
+pop3c_wipe_password(struct pop3c *pc)
 {
 	if (pc->password == NULL)
 		return;
@@ -474,283 +395,6 @@ wipe_password(struct pop3c *pc)
 	free(pc->password);
 	pc->password = NULL;
 }
-
-static void
-connect_done(struct pop3c *pc, enum pop3c_result res, const char *text)
-{
-	struct pop3c_reply r = { res, text, "" };
-
-	wipe_password(pc);
-	pc->state = res == POP3C_OK ? POP3C_STATE_TRANSACTION :
-		POP3C_STATE_STOPPED;
-	if (res != POP3C_OK) {
-		buf_reset(&pc->error);
-		buf_printf(&pc->error, "%.500s", text);
-		slog_info(pc->session, "POP3 login to %s failed: %s",
-			  pc->host, text);
-	}
-	pc->connect_cb(pc, &r, pc->connect_ctx);
-}
-
-static void
-connect_fail(struct pop3c *pc, const char *what, const struct pop3c_reply *r)
-{
-	char msg[512];
-
-	if (r->result == POP3C_ERR)
-		snprintf(msg, sizeof(msg), "%s: -ERR %s%s%s%.300s", what,
-			 r->code[0] != '\0' ? "[" : "", r->code,
-			 r->code[0] != '\0' ? "] " : "", r->text);
-	else
-		snprintf(msg, sizeof(msg), "%s: %.400s", what, r->text);
-	connect_done(pc, POP3C_FAILED, msg);
-}
-
-static void
-send_capa(struct pop3c *pc, enum pop3c_state st)
-{
-	pop3_capa_init(&pc->capa);
-	pc->capa_known = false;
-	send_state(pc, st, "CAPA", NULL, true);
-}
-
-static void
-pop3c_state_greeting_resp(struct pop3c *pc, struct pcmd *c,
-			  const struct pop3c_reply *r)
-{
-	if (r->result != POP3C_OK) {
-		connect_fail(pc, "greeting", r);
-		return;
-	}
-	if (pop3_apop_timestamp(c->text, pc->apop_ts,
-				sizeof(pc->apop_ts)) == 0)
-		pc->apop_ts[0] = '\0';
-	send_capa(pc, POP3C_STATE_CAPA);
-}
-
-static int
-md5_hex(const char *a, const char *b, char out[33])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	int ok = m != NULL && EVP_DigestInit_ex(m, EVP_md5(), NULL) == 1 &&
-		 EVP_DigestUpdate(m, a, strlen(a)) == 1 &&
-		 EVP_DigestUpdate(m, b, strlen(b)) == 1 &&
-		 EVP_DigestFinal_ex(m, md, &mdlen) == 1 && mdlen == 16;
-
-	EVP_MD_CTX_free(m);
-	for (i = 0; ok && i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	explicit_bzero(md, sizeof(md));
-	return ok ? 0 : -1;
-}
-
-static void
-auth_apop(struct pop3c *pc)
-{
-	char hex[33], *line, *log_line;
-
-	if (pc->apop_ts[0] == '\0' ||
-	    md5_hex(pc->apop_ts, pc->password, hex) < 0) {
-		connect_done(pc, POP3C_FAILED, "APOP: the greeting has no "
-			     "timestamp (or MD5 is unavailable)");
-		return;
-	}
-	line = xasprintf("APOP %s %s", pc->login, hex);
-	log_line = xasprintf("APOP %s ***", pc->login);
-	send_state(pc, POP3C_STATE_APOP, line, log_line, false);
-	explicit_bzero(line, strlen(line));
-	explicit_bzero(hex, sizeof(hex));
-	free(line);
-	free(log_line);
-}
-
-/* "\0login\0password" in base64 (RFC 4616), into b (wiped by caller). */
-static int
-plain_response(struct pop3c *pc, struct buf *b)
-{
-	struct buf raw;
-	int rc;
-
-	buf_init(&raw, 2048);
-	rc = buf_append_c(&raw, '\0') < 0 ||
-	     buf_append_str(&raw, pc->login) < 0 ||
-	     buf_append_c(&raw, '\0') < 0 ||
-	     buf_append_str(&raw, pc->password) < 0 ||
-	     b64_encode(raw.data, raw.len, b) < 0 ? -1 : 0;
-	if (raw.data != NULL)
-		explicit_bzero(raw.data, raw.cap);
-	buf_free(&raw);
-	return rc;
-}
-
-static void
-wipe_buf(struct buf *b)
-{
-	if (b->data != NULL)
-		explicit_bzero(b->data, b->cap);
-	buf_free(b);
-}
-
-/* cont: the answer to a "+" continuation, else the AUTH command (with
- * the initial response when the line fits, RFC 5034 section 4). */
-static void
-auth_plain(struct pop3c *pc, bool cont)
-{
-	struct buf b;
-
-	buf_init(&b, 4096);
-	if ((!cont && buf_append_str(&b, "AUTH PLAIN ") < 0) ||
-	    plain_response(pc, &b) < 0) {
-		wipe_buf(&b);
-		connect_done(pc, POP3C_FAILED, "login or password too long");
-		return;
-	}
-	if (cont)
-		send_state(pc, POP3C_STATE_AUTH_CONT, b.data, "***", false);
-	else if (b.len <= POP3C_AUTH_LINE_MAX)
-		send_state(pc, POP3C_STATE_AUTH_PLAIN, b.data,
-			   "AUTH PLAIN ***", false);
-	else
-		send_state(pc, POP3C_STATE_AUTH_PLAIN, "AUTH PLAIN", NULL,
-			   false);
-	wipe_buf(&b);
-}
-
-static void
-start_auth(struct pop3c *pc)
-{
-	char *line;
-
-	if (pc->auth == POP3C_AUTH_APOP) {
-		auth_apop(pc);
-		return;
-	}
-	if (pc->auth == POP3C_AUTH_PLAIN ||
-	    (pc->auth == POP3C_AUTH_AUTO && pc->capa.sasl_plain)) {
-		auth_plain(pc, false);
-		return;
-	}
-	line = xasprintf("USER %s", pc->login);
-	send_state(pc, POP3C_STATE_USER, line, NULL, false);
-	free(line);
-}
-
-static void
-pop3c_state_capa_resp(struct pop3c *pc, struct pcmd *c,
-		      const struct pop3c_reply *r)
-{
-	if (r->result == POP3C_FAILED) {
-		connect_fail(pc, "CAPA", r);
-		return;
-	}
-	/* -ERR: an RFC 1939-only server; assume the minimum. */
-	pc->capa_known = r->result == POP3C_OK;
-	if (!pc->capa_known)
-		pop3_capa_init(&pc->capa);
-	if (pc->tls_mode == POP3C_TLS_STARTTLS && !pc->tls_started)
-		send_state(pc, POP3C_STATE_STLS, "STLS", NULL, false);
-	else
-		start_auth(pc);
-}
-
-static void
-pop3c_state_stls_resp(struct pop3c *pc, struct pcmd *c,
-		      const struct pop3c_reply *r)
-{
-	/* Never go on in clear when TLS was asked for. */
-	if (r->result != POP3C_OK) {
-		connect_fail(pc, "STLS failed", r);
-		return;
-	}
-	/* RFC 2595: forget what was learnt before TLS. */
-	send_capa(pc, POP3C_STATE_CAPA);
-}
-
-static void
-pop3c_state_user_resp(struct pop3c *pc, struct pcmd *c,
-		      const struct pop3c_reply *r)
-{
-	char *line;
-
-	if (r->result != POP3C_OK) {
-		connect_fail(pc, "USER refused", r);
-		return;
-	}
-	line = xasprintf("PASS %s", pc->password);
-	send_state(pc, POP3C_STATE_PASS, line, "PASS ***", false);
-	explicit_bzero(line, strlen(line));
-	free(line);
-}
-
-static void
-pop3c_state_auth_resp(struct pop3c *pc, struct pcmd *c,
-		      const struct pop3c_reply *r)
-{
-	if (c->cont && pc->state == POP3C_STATE_AUTH_PLAIN) {
-		auth_plain(pc, true);
-		return;
-	}
-	if (r->result != POP3C_OK) {
-		connect_fail(pc, "login failed", r);
-		return;
-	}
-	wipe_password(pc);
-	/* RFC 2449: capabilities may differ once logged in. */
-	send_capa(pc, POP3C_STATE_CAPA2);
-}
-
-static void
-pop3c_state_capa2_resp(struct pop3c *pc, struct pcmd *c,
-		       const struct pop3c_reply *r)
-{
-	if (r->result == POP3C_FAILED) {
-		connect_fail(pc, "CAPA", r);
-		return;
-	}
-	pc->capa_known = r->result == POP3C_OK;
-	if (!pc->capa_known)
-		pop3_capa_init(&pc->capa);
-	if (pc->capa.pipelining)
-		pp_set_window(pc->pp, pc->window);
-	slog_info(pc->session, "POP3 logged in to %s as %s (%s%s)", pc->host,
-		  pc->login, pc->tls_mode == POP3C_TLS_NONE ? "no TLS" : "TLS",
-		  pc->capa.pipelining ? ", pipelining" : "");
-	connect_done(pc, POP3C_OK, "logged in");
-}
-
-static void
-state_resp(struct pop3c *pc, struct pcmd *c, const struct pop3c_reply *r)
-{
-	switch (pc->state) {
-	case POP3C_STATE_GREETING:
-		pop3c_state_greeting_resp(pc, c, r);
-		break;
-	case POP3C_STATE_CAPA:
-		pop3c_state_capa_resp(pc, c, r);
-		break;
-	case POP3C_STATE_STLS:
-		pop3c_state_stls_resp(pc, c, r);
-		break;
-	case POP3C_STATE_USER:
-		pop3c_state_user_resp(pc, c, r);
-		break;
-	case POP3C_STATE_AUTH_PLAIN:
-	case POP3C_STATE_AUTH_CONT:
-	case POP3C_STATE_PASS:
-	case POP3C_STATE_APOP:
-		pop3c_state_auth_resp(pc, c, r);
-		break;
-	case POP3C_STATE_CAPA2:
-		pop3c_state_capa2_resp(pc, c, r);
-		break;
-	default:
-		fatal("pop3c: response in state %d", (int)pc->state);
-	}
-}
-
-/* ---- setup ---- */
 
 static void
 make_tls(struct pop3c *pc, const struct pop3c_settings *set)
@@ -779,6 +423,7 @@ pop3c_new(struct loop *l, const struct pop3c_settings *set)
 	pc->port = set->port != 0 ? set->port :
 		set->tls == POP3C_TLS_IMPLICIT ? 995 : 110;
 	pc->auth = set->auth;
+	pc->timeout_ms = set->timeout_ms;
 	pc->window = set->window > 0 ? set->window : POP3C_DEFAULT_WINDOW;
 	pc->max_body_line = set->max_body_line > 0 ? set->max_body_line :
 		POP3C_DEFAULT_BODY_LINE;
@@ -801,28 +446,13 @@ pop3c_free(struct pop3c **pcp)
 	*pcp = NULL;
 	pp_free(&pc->pp);
 	tls_ctx_free(&pc->tls);
-	wipe_password(pc);
+	pop3c_wipe_password(pc);
 	free(pc->tls_error);
 	free(pc->host);
 	free(pc->login);
 	free(pc->session);
 	buf_free(&pc->error);
 	free(pc);
-}
-
-void
-pop3c_connect(struct pop3c *pc, pop3c_cb *cb, void *ctx)
-{
-	struct connect_settings cs = { pc->host, pc->port, pc->timeout_ms,
-		pc->tls_mode == POP3C_TLS_IMPLICIT ? pc->tls : NULL };
-
-	pc->connect_cb = cb;
-	pc->connect_ctx = ctx;
-	if (pc->tls_error != NULL)
-		pp_fail(pc->pp, "TLS setup: %s", pc->tls_error);
-	else
-		pp_connect(pc->pp, &cs);
-	send_state(pc, POP3C_STATE_GREETING, NULL, NULL, false);
 }
 
 /* ---- transaction commands ---- */
@@ -832,7 +462,7 @@ txn_cmd(struct pop3c *pc, enum pcmd_kind kind, bool multi, void *ctx)
 {
 	if (pc->state < POP3C_STATE_TRANSACTION)
 		fatal("pop3c: command issued before the login finished");
-	return pcmd_new(pc, kind, multi, ctx);
+	return pop3c_cmd_new(pc, kind, multi, ctx);
 }
 
 void
@@ -841,7 +471,7 @@ pop3c_stat(struct pop3c *pc, pop3c_stat_cb *cb, void *ctx)
 	struct pcmd *c = txn_cmd(pc, K_STAT, false, ctx);
 
 	c->u.stat = cb;
-	pcmd_send(pc, c, "STAT", NULL, 0);
+	pop3c_cmd_send(pc, c, "STAT", NULL, 0);
 }
 
 void
@@ -850,7 +480,7 @@ pop3c_list(struct pop3c *pc, pop3c_list_cb *cb, void *ctx)
 	struct pcmd *c = txn_cmd(pc, K_LIST, true, ctx);
 
 	c->u.list = cb;
-	pcmd_send(pc, c, "LIST", NULL, 0);
+	pop3c_cmd_send(pc, c, "LIST", NULL, 0);
 }
 
 void
@@ -859,7 +489,7 @@ pop3c_uidl(struct pop3c *pc, pop3c_uidl_cb *cb, void *ctx)
 	struct pcmd *c = txn_cmd(pc, K_UIDL, true, ctx);
 
 	c->u.uidl = cb;
-	pcmd_send(pc, c, "UIDL", NULL, 0);
+	pop3c_cmd_send(pc, c, "UIDL", NULL, 0);
 }
 
 static void
@@ -870,7 +500,7 @@ data_cmd(struct pop3c *pc, const char *line, pop3c_data_cb *data,
 
 	c->data = data;
 	c->u.cb = done;
-	pcmd_send(pc, c, line, NULL, 0);
+	pop3c_cmd_send(pc, c, line, NULL, 0);
 }
 
 void
@@ -900,7 +530,7 @@ simple_cmd(struct pop3c *pc, const char *line, unsigned int flags,
 	struct pcmd *c = txn_cmd(pc, K_SIMPLE, false, ctx);
 
 	c->u.cb = cb;
-	pcmd_send(pc, c, line, NULL, flags);
+	pop3c_cmd_send(pc, c, line, NULL, flags);
 }
 
 void

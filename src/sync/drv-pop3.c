@@ -1,13 +1,10 @@
 /* The POP3 mailbox driver: one folder (INBOX), ids from UIDL (or a header
  * fingerprint), deletes that count only once QUIT got +OK. A thin adapter
- * of driver.h onto client/pop3c. See docs/internals/pop3-client.md. */
-#include "sync/driver.h"
-
+ * of driver.h onto client/pop3c. See docs/internals/pop3-client.md.
+ * Listings (STAT, LIST, UIDL, TOP) are in drv-pop3-list.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "client/pop3c.h"
 #include "lib/buf.h"
@@ -15,55 +12,9 @@
 #include "lib/log.h"
 #include "lib/strx.h"
 #include "lib/xalloc.h"
-#include "mime/header.h"
 #include "net/loop.h"
 #include "registry/registry.h"
-
-#define TOP_HEADER_MAX (64 * 1024)
-
-enum op_kind { OP_CONNECT, OP_FOLDERS, OP_OPEN, OP_LIST, OP_FETCH,
-	       OP_FLAGS, OP_EXPUNGE, OP_CLOSE };
-
-struct op {
-	struct op *next;
-	struct pop3_mbox *m;
-	enum op_kind kind;
-	bool finished;
-	enum drv_status st;
-	union {
-		drv_cb *cb;
-		drv_folders_cb *folders;
-		drv_open_cb *open;
-		drv_msgs_cb *msgs;
-	} u;
-	drv_data_cb *data;
-	void *ctx;
-	struct drv_box_info info;
-	uint32_t seq;		/* fetch */
-	bool bad_name;		/* open_folder */
-	/* list_msgs */
-	bool want_mid, no_uidl;
-	size_t top_next, tops_left;
-	struct buf hdr;
-	/* expunge */
-	size_t left;
-	enum drv_status worst;
-};
-
-struct pop3_mbox {
-	struct mbox mb;
-	struct loop *loop;
-	struct pop3c *pc;
-	struct pop3c_settings set;
-	unsigned int refs;
-	bool dead, broken, blocked, drain_scheduled;
-	struct op *head, *tail, *unissued;
-	struct buf error;
-	/* the last listing */
-	struct drv_msg *msgs;
-	char **ids, **mids;
-	size_t nmsgs;
-};
+#include "sync/drv-pop3-private.h"
 
 static const struct mbox_driver pop3_driver;
 
@@ -110,8 +61,8 @@ deliver(struct pop3_mbox *m, struct op *op)
 
 /* Runs the callbacks of finished ops at the head, in order. The last
  * thing a caller does: a callback may destroy the mailbox. */
-static void
-drain(struct pop3_mbox *m)
+void
+drv_pop3_drain(struct pop3_mbox *m)
 {
 	struct op *op;
 
@@ -132,7 +83,7 @@ drain_deferred(void *ctx)
 	struct pop3_mbox *m = ctx;
 
 	m->drain_scheduled = false;
-	drain(m);
+	drv_pop3_drain(m);
 	mbox_unref(m);
 }
 
@@ -146,13 +97,9 @@ schedule_drain(struct pop3_mbox *m)
 	loop_defer(m->loop, drain_deferred, m);
 }
 
-static void
-finish(struct pop3_mbox *m, struct op *op, enum drv_status st,
-       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-finish(struct pop3_mbox *m, struct op *op, enum drv_status st,
-       const char *fmt, ...)
+void
+drv_pop3_finish(struct pop3_mbox *m, struct op *op, enum drv_status st,
+		const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -172,8 +119,8 @@ finish(struct pop3_mbox *m, struct op *op, enum drv_status st,
 	slog_info(m->set.session, "pop3: %s", buf_cstr(&m->error));
 }
 
-static enum drv_status
-status_of(const struct pop3c_reply *r, enum drv_status on_err)
+enum drv_status
+drv_pop3_status(const struct pop3c_reply *r, enum drv_status on_err)
 {
 	switch (r->result) {
 	case POP3C_OK:
@@ -187,15 +134,15 @@ status_of(const struct pop3c_reply *r, enum drv_status on_err)
 
 static void start_op(struct pop3_mbox *m, struct op *op);
 
-static void
-issue_ops(struct pop3_mbox *m)
+void
+drv_pop3_issue_ops(struct pop3_mbox *m)
 {
 	struct op *op;
 
 	while (!m->blocked && (op = m->unissued) != NULL) {
 		m->unissued = op->next;
 		if (m->broken) {
-			finish(m, op, DRV_ACCOUNT_BAD, NULL);
+			drv_pop3_finish(m, op, DRV_ACCOUNT_BAD, NULL);
 			schedule_drain(m);
 		} else {
 			start_op(m, op);
@@ -231,263 +178,12 @@ connect_done(struct pop3c *pc, const struct pop3c_reply *r, void *ctx)
 	struct pop3_mbox *m = op->m;
 
 	if (r->result == POP3C_OK)
-		finish(m, op, DRV_OK, NULL);
+		drv_pop3_finish(m, op, DRV_OK, NULL);
 	else
-		finish(m, op, DRV_ACCOUNT_BAD, "%s", r->text);
+		drv_pop3_finish(m, op, DRV_ACCOUNT_BAD, "%s", r->text);
 	m->blocked = false;
-	issue_ops(m);
-	drain(m);
-}
-
-static void
-stat_done(struct pop3c *pc, const struct pop3c_reply *r, uint32_t count,
-	  uint64_t size, void *ctx)
-{
-	struct op *op = ctx;
-
-	op->info.count = count;
-	finish(op->m, op, status_of(r, DRV_BOX_BAD), "STAT: %s",
-	       pop3c_error(pc));
-	drain(op->m);
-}
-
-/* ---- list_msgs ---- */
-
-static void
-free_listing(struct pop3_mbox *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->nmsgs; i++) {
-		free(m->ids[i]);
-		free(m->mids[i]);
-	}
-	free(m->ids);
-	free(m->mids);
-	free(m->msgs);
-	m->ids = m->mids = NULL;
-	m->msgs = NULL;
-	m->nmsgs = 0;
-}
-
-static void
-list_done(struct pop3c *pc, const struct pop3c_reply *r,
-	  const struct pop3c_size *l, size_t n, void *ctx)
-{
-	struct op *op = ctx;
-	struct pop3_mbox *m = op->m;
-	size_t i;
-
-	free_listing(m);
-	if (r->result != POP3C_OK) {
-		finish(m, op, status_of(r, DRV_BOX_BAD), "%s", pop3c_error(pc));
-		return;
-	}
-	m->msgs = xcalloc(n + 1, sizeof(*m->msgs));
-	m->ids = xcalloc(n + 1, sizeof(*m->ids));
-	m->mids = xcalloc(n + 1, sizeof(*m->mids));
-	m->nmsgs = n;
-	for (i = 0; i < n; i++) {
-		m->msgs[i].seq = l[i].msgno;
-		m->msgs[i].size = l[i].size;
-	}
-}
-
-static struct drv_msg *
-msg_by_seq(struct pop3_mbox *m, uint32_t seq, size_t *idx_r)
-{
-	size_t lo = 0, hi = m->nmsgs, mid;
-
-	while (lo < hi) {	/* the listing is sorted by number */
-		mid = lo + (hi - lo) / 2;
-		if (m->msgs[mid].seq == seq) {
-			*idx_r = mid;
-			return &m->msgs[mid];
-		}
-		if (m->msgs[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static int
-apply_uidls(struct pop3_mbox *m, struct op *op, const struct pop3c_uid *l,
-	    size_t n)
-{
-	size_t i, idx;
-
-	for (i = 0; i < n; i++) {
-		if (msg_by_seq(m, l[i].msgno, &idx) == NULL)
-			continue;	/* deleted meanwhile, or bogus */
-		m->ids[idx] = xstrdup(l[i].uidl);
-		m->msgs[idx].id = m->ids[idx];
-	}
-	for (i = 0; i < m->nmsgs; i++) {
-		if (m->ids[i] == NULL) {
-			finish(m, op, DRV_BOX_BAD, "UIDL: message %u has no "
-			       "unique id", m->msgs[i].seq);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void issue_tops(struct pop3_mbox *m, struct op *op);
-
-static void
-uidl_done(struct pop3c *pc, const struct pop3c_reply *r,
-	  const struct pop3c_uid *l, size_t n, void *ctx)
-{
-	struct op *op = ctx;
-	struct pop3_mbox *m = op->m;
-
-	if (op->finished) {		/* LIST failed */
-	} else if (r->result == POP3C_ERR) {
-		op->no_uidl = true;
-		slog_warn(m->set.session, "pop3: server lacks UIDL (%s); "
-			  "identifying messages by a header fingerprint",
-			  r->text);
-	} else if (r->result != POP3C_OK) {
-		/* Duplicate UIDLs: give up on the folder, so nothing that
-		 * could be two messages is ever deleted as one. */
-		finish(m, op, status_of(r, DRV_BOX_BAD), "%s",
-		       pop3c_error(pc));
-	} else {
-		(void)apply_uidls(m, op, l, n);
-	}
-	if (!op->finished && (op->want_mid || op->no_uidl) &&
-	    m->nmsgs > 0) {
-		issue_tops(m, op);
-		return;
-	}
-	if (!op->finished)
-		finish(m, op, DRV_OK, NULL);
-	m->blocked = false;
-	issue_ops(m);
-	drain(m);
-	return;
-	issue_tops(m, op);
-}
-
-static int
-top_data(struct pop3c *pc, const char *data, size_t len, void *ctx)
-{
-	struct op *op = ctx;
-
-	/* Past the cap the header is cut: the fields we need come first in
-	 * practice, and an id must never cost unbounded memory. */
-	(void)buf_append(&op->hdr, data, len);
-	return 0;
-}
-
-/* "fp:" + SHA-256 of From, Date, Subject, Message-ID and the size. */
-static char *
-header_fp(const struct buf *hdr, uint64_t size)
-{
-	static const char *const names[] = { "From", "Date", "Subject",
-					     "Message-ID" };
-	crypto_hash_sha256_state st;
-	unsigned char md[crypto_hash_sha256_BYTES];
-	char hex[2 * crypto_hash_sha256_BYTES + 1], num[32], *v;
-	size_t i;
-
-	crypto_hash_sha256_init(&st);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		v = header_field_get(buf_cstr(hdr), hdr->len, names[i]);
-		if (v != NULL)
-			crypto_hash_sha256_update(&st, (unsigned char *)v,
-						  strlen(v));
-		crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
-		free(v);
-	}
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
-	crypto_hash_sha256_update(&st, (unsigned char *)num, strlen(num));
-	crypto_hash_sha256_final(&st, md);
-	sodium_bin2hex(hex, sizeof(hex), md, sizeof(md));
-	return xasprintf("fp:%s", hex);
-}
-
-static void
-top_result(struct pop3_mbox *m, struct op *op, size_t idx,
-	   const struct pop3c_reply *r)
-{
-	char *v;
-
-	if (r->result != POP3C_OK) {
-		if (!op->no_uidl && r->result != POP3C_FAILED)
-			return;		/* just no Message-ID */
-		if (op->worst != DRV_ACCOUNT_BAD)
-			op->worst = status_of(r, DRV_BOX_BAD);
-		buf_reset(&m->error);
-		buf_printf(&m->error, "no UIDL, and %s", pop3c_error(m->pc));
-		return;
-	}
-	v = header_field_get(buf_cstr(&op->hdr), op->hdr.len, "Message-ID");
-	m->mids[idx] = header_message_id(v);
-	m->msgs[idx].message_id = m->mids[idx];
-	free(v);
-	if (op->no_uidl) {
-		m->ids[idx] = header_fp(&op->hdr, m->msgs[idx].size);
-		m->msgs[idx].id = m->ids[idx];
-	}
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Two messages with one fingerprint cannot be told apart: refuse. */
-static bool
-fp_collision(struct pop3_mbox *m)
-{
-	char **v = xcalloc(m->nmsgs, sizeof(*v));
-	bool dup = false;
-	size_t i;
-
-	memcpy(v, m->ids, m->nmsgs * sizeof(*v));
-	qsort(v, m->nmsgs, sizeof(*v), cmp_str);
-	for (i = 1; i < m->nmsgs && !dup; i++)
-		dup = strcmp(v[i - 1], v[i]) == 0;
-	if (dup) {
-		buf_reset(&m->error);
-		buf_printf(&m->error, "no UIDL, and two messages have the "
-			   "same header fingerprint %s", v[i - 1]);
-	}
-	free(v);
-	return dup;
-}
-
-static void
-top_done(struct pop3c *pc, const struct pop3c_reply *r, void *ctx)
-{
-	struct op *op = ctx;
-	struct pop3_mbox *m = op->m;
-
-	top_result(m, op, op->top_next++, r);
-	buf_reset(&op->hdr);
-	if (--op->tops_left > 0)
-		return;
-	if (op->worst == DRV_OK && op->no_uidl && fp_collision(m))
-		op->worst = DRV_BOX_BAD;
-	finish(m, op, op->worst, "%s", buf_cstr(&m->error));
-	drain(m);
-}
-
-static void
-issue_tops(struct pop3_mbox *m, struct op *op)
-{
-	size_t i;
-
-	buf_init(&op->hdr, TOP_HEADER_MAX);
-	op->tops_left = m->nmsgs;
-	for (i = 0; i < m->nmsgs; i++)
-		pop3c_top(m->pc, m->msgs[i].seq, 0, top_data, top_done, op);
-	m->blocked = false;
-	issue_ops(m);
+	drv_pop3_issue_ops(m);
+	drv_pop3_drain(m);
 }
 
 /* ---- fetch, expunge, close ---- */
@@ -501,7 +197,7 @@ fetch_data(struct pop3c *pc, const char *data, size_t len, void *ctx)
 
 	/* Earlier ops that finished locally report first. */
 	m->refs++;
-	drain(m);
+	drv_pop3_drain(m);
 	dead = m->dead;
 	mbox_unref(m);
 	if (dead)
@@ -514,8 +210,9 @@ fetch_done(struct pop3c *pc, const struct pop3c_reply *r, void *ctx)
 {
 	struct op *op = ctx;
 
-	finish(op->m, op, status_of(r, DRV_MSG_BAD), "%s", pop3c_error(pc));
-	drain(op->m);
+	drv_pop3_finish(op->m, op, drv_pop3_status(r, DRV_MSG_BAD), "%s",
+			pop3c_error(pc));
+	drv_pop3_drain(op->m);
 }
 
 static void
@@ -523,7 +220,7 @@ dele_done(struct pop3c *pc, const struct pop3c_reply *r, void *ctx)
 {
 	struct op *op = ctx;
 	struct pop3_mbox *m = op->m;
-	enum drv_status st = status_of(r, DRV_BOX_BAD);
+	enum drv_status st = drv_pop3_status(r, DRV_BOX_BAD);
 
 	if (st != DRV_OK && op->worst != DRV_ACCOUNT_BAD) {
 		op->worst = st;
@@ -532,8 +229,8 @@ dele_done(struct pop3c *pc, const struct pop3c_reply *r, void *ctx)
 	}
 	if (--op->left > 0)
 		return;
-	finish(m, op, op->worst, "%s", buf_cstr(&m->error));
-	drain(m);
+	drv_pop3_finish(m, op, op->worst, "%s", buf_cstr(&m->error));
+	drv_pop3_drain(m);
 }
 
 static void
@@ -543,12 +240,13 @@ quit_done(struct pop3c *pc, const struct pop3c_reply *r, void *ctx)
 	struct pop3_mbox *m = op->m;
 
 	if (r->result == POP3C_OK)
-		finish(m, op, DRV_OK, NULL);
+		drv_pop3_finish(m, op, DRV_OK, NULL);
 	else
-		finish(m, op, DRV_ACCOUNT_BAD, "QUIT failed, deletions not "
-		       "committed: %s", pop3c_error(pc));
+		drv_pop3_finish(m, op, DRV_ACCOUNT_BAD, "QUIT failed, "
+				"deletions not committed: %s",
+				pop3c_error(pc));
 	m->broken = true;	/* the session is over either way */
-	drain(m);
+	drv_pop3_drain(m);
 }
 
 /* ---- issuing ---- */
@@ -557,7 +255,7 @@ static void
 local_finish(struct pop3_mbox *m, struct op *op, enum drv_status st,
 	     const char *why)
 {
-	finish(m, op, st, "%s", why);
+	drv_pop3_finish(m, op, st, "%s", why);
 	schedule_drain(m);
 }
 
@@ -594,12 +292,10 @@ start_op(struct pop3_mbox *m, struct op *op)
 			local_finish(m, op, DRV_BOX_BAD,
 				     "POP3 has no folder but INBOX");
 		else
-			pop3c_stat(m->pc, stat_done, op);
+			drv_pop3_stat(m, op);
 		break;
 	case OP_LIST:
-		m->blocked = true;
-		pop3c_list(m->pc, list_done, op);
-		pop3c_uidl(m->pc, uidl_done, op);
+		drv_pop3_list(m, op);
 		break;
 	case OP_FETCH:
 		pop3c_retr(m->pc, op->seq, fetch_data, fetch_done, op);
@@ -633,7 +329,7 @@ pop3_connect(struct mbox *mb, drv_cb *cb, void *ctx)
 	struct op *op = add_op(MB(mb), OP_CONNECT, ctx);
 
 	op->u.cb = cb;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -642,7 +338,7 @@ pop3_list_folders(struct mbox *mb, drv_folders_cb *cb, void *ctx)
 	struct op *op = add_op(MB(mb), OP_FOLDERS, ctx);
 
 	op->u.folders = cb;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -653,7 +349,7 @@ pop3_open_folder(struct mbox *mb, const char *name, drv_open_cb *cb,
 
 	op->u.open = cb;
 	op->bad_name = str_casecmp(name, "INBOX") != 0;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -664,7 +360,7 @@ pop3_list_msgs(struct mbox *mb, const struct drv_list_req *req,
 
 	op->u.msgs = cb;
 	op->want_mid = req != NULL && req->want_message_id;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -676,7 +372,7 @@ pop3_fetch(struct mbox *mb, const struct drv_msg *msg, drv_data_cb *data,
 	op->u.cb = done;
 	op->data = data;
 	op->seq = msg->seq;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -687,7 +383,7 @@ pop3_set_flags(struct mbox *mb, const struct drv_msg *msg, unsigned int add,
 	struct op *op = add_op(MB(mb), OP_FLAGS, ctx);
 
 	op->u.cb = cb;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -702,7 +398,7 @@ pop3_expunge(struct mbox *mb, const struct drv_msg *const *ms, size_t n,
 	buf_init(&op->hdr, (n + 1) * sizeof(*ms));
 	if (n > 0)
 		(void)buf_append(&op->hdr, ms, n * sizeof(*ms));
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -711,7 +407,7 @@ pop3_close(struct mbox *mb, drv_cb *cb, void *ctx)
 	struct op *op = add_op(MB(mb), OP_CLOSE, ctx);
 
 	op->u.cb = cb;
-	issue_ops(MB(mb));
+	drv_pop3_issue_ops(MB(mb));
 }
 
 static void
@@ -722,7 +418,7 @@ pop3_cancel(struct mbox *mb)
 
 	for (op = m->head; op != NULL; op = op->next)
 		if (!op->finished)
-			finish(m, op, DRV_CANCELED, "canceled");
+			drv_pop3_finish(m, op, DRV_CANCELED, "canceled");
 	/* Without QUIT the server applies no DELE (RFC 1939 section 6). */
 	pop3c_free(&m->pc);
 	m->broken = true;
@@ -746,7 +442,7 @@ pop3_destroy(struct mbox **mbp)
 		m->head = op->next;
 		op_free(op);
 	}
-	free_listing(m);
+	drv_pop3_listing_free(m);
 	free((char *)m->set.host);
 	free((char *)m->set.login);
 	free((char *)m->set.session);
