@@ -78,6 +78,7 @@ insert_rows(const uint32_t *uids, size_t n, void *ctx)
 			if (next >= n)
 				return -1;
 			p->row.local_uid = uids[next++];
+			job_touched(j, p->row.local_uid);
 		}
 		if (state_row_insert(j->db, j->link.id, &p->row) < 0)
 			return -1;

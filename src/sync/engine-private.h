@@ -59,6 +59,8 @@ struct sync_job {
 	int folder_failed;
 	int skipped;		/* nothing changed: no listing, no plan */
 	int complete;		/* the whole plan was carried out */
+	uint32_t *ours;		/* local UIDs this job changed */
+	size_t nours;
 
 	/* fetching */
 	size_t next_fetch, fetches_done, inflight;
@@ -85,6 +87,8 @@ void job_fail(struct sync_job *j, enum drv_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void job_folder_done(struct sync_job *j);
 const char *job_far_error(struct sync_job *j);
+
+void job_touched(struct sync_job *j, uint32_t uid);
 
 /* apply.c */
 void apply_fetches(struct sync_job *j);

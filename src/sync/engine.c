@@ -526,6 +526,8 @@ apply_local_deletes(struct sync_job *j)
 				      p->local_expunge, p->nlocal_expunge) !=
 		    STORE_OK)
 			return -1;
+		for (size_t k = 0; k < p->nlocal_expunge; k++)
+			job_touched(j, p->local_expunge[k]);
 		j->rep.deleted_here += (unsigned)p->nlocal_expunge;
 	}
 	if (p->ndrop_rows == 0)
@@ -554,6 +556,7 @@ apply_pulls(struct sync_job *j)
 		const struct plan_flag_change *c = &p->pull[k];
 		const struct sync_row *r = &j->rows[c->row];
 
+		job_touched(j, r->local_uid);
 		if ((c->add || c->del || *c->add_kw || *c->del_kw) &&
 		    store_msg_set_flags(j->st, j->local_folder.id,
 					r->local_uid, c->add, c->del,
@@ -614,6 +617,59 @@ folder_plan(struct sync_job *j)
 
 /* ---- end of a folder, end of the job -------------------------------------- */
 
+void
+job_touched(struct sync_job *j, uint32_t uid)
+{
+	j->ours = xrealloc(j->ours, (j->nours + 1) * sizeof(*j->ours));
+	j->ours[j->nours++] = uid;
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct foreign_scan {
+	const struct sync_job *job;
+	int found;
+};
+
+static int
+find_foreign(const struct store_change *c, void *ctx)
+{
+	struct foreign_scan *fs = ctx;
+	const struct sync_job *j = fs->job;
+
+	fs->found = bsearch(&c->uid, j->ours, j->nours, sizeof(*j->ours),
+			    uid_cmp) == NULL;
+	return fs->found;	/* stop at the first change not ours */
+}
+
+/* The local modseq to remember: the folder's present one when every
+ * change since we opened it was our own doing (so the next sync can skip
+ * the folder at once), else the one seen at the start (so the next sync
+ * looks at what somebody else changed meanwhile). */
+static uint64_t
+local_modseq_to_save(struct sync_job *j)
+{
+	struct foreign_scan fs = { j, 0 };
+	uint64_t since = j->local_folder.highestmodseq, save = since;
+	struct store_folder now;
+
+	if (store_folder_get(j->st, j->acct.user, j->local_folder.name,
+			     &now) != STORE_OK)
+		return since;
+	qsort(j->ours, j->nours, sizeof(*j->ours), uid_cmp);
+	if (store_changes_since(j->st, j->local_folder.id, since, find_foreign,
+				&fs) == STORE_OK && !fs.found)
+		save = now.highestmodseq;
+	store_folder_clear(&now);
+	return save;
+}
+
 static void
 folder_clear(struct sync_job *j)
 {
@@ -639,6 +695,9 @@ folder_clear(struct sync_job *j)
 	j->ndel = 0;
 	j->next_fetch = j->fetches_done = j->inflight = 0;
 	j->complete = 0;
+	free(j->ours);
+	j->ours = NULL;
+	j->nours = 0;
 	store_folder_clear(&j->local_folder);
 	state_link_clear(&j->link);
 }
@@ -665,7 +724,7 @@ job_folder_done(struct sync_job *j)
 		    !j->plan.local_guard_tripped &&
 		    !j->plan.remote_guard_tripped) {
 			j->link.remote_modseq = j->info.highestmodseq;
-			j->link.local_modseq = j->local_folder.highestmodseq;
+			j->link.local_modseq = local_modseq_to_save(j);
 		}
 		j->link.local_folder_id = j->local_folder.id;
 		j->link.local_uidvalidity = j->local_folder.uidvalidity;
