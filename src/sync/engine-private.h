@@ -59,6 +59,7 @@ struct sync_job {
 	int folder_failed;
 	int skipped;		/* nothing changed: no listing, no plan */
 	int complete;		/* the whole plan was carried out */
+	int listed_ids;		/* the listing carries Message-IDs */
 	uint32_t *ours;		/* local UIDs this job changed */
 	size_t nours;
 

@@ -308,6 +308,32 @@ add_unchanged_rows(struct sync_job *j, const struct drv_msg_list *l)
 	}
 }
 
+static void on_list(enum drv_status st, const struct drv_msg_list *l,
+		    void *ctx);
+
+/* POP3 lists without Message-IDs (they cost a TOP per message); only when
+ * the UIDLs look reset are they needed, to re-map instead of fetching. */
+static int
+needs_message_ids(const struct sync_job *j)
+{
+	return j->acct.proto == ACCOUNT_POP3 && !j->listed_ids &&
+	       plan_looks_like_reset(j->rows, j->nrows, j->remote.msgs,
+				     j->remote.count);
+}
+
+static void
+relist_with_message_ids(struct sync_job *j)
+{
+	struct drv_list_req req = { .want_message_id = 1 };
+
+	j->listed_ids = 1;
+	listing_free(&j->remote);
+	state_rows_free(j->rows, j->nrows);
+	j->rows = NULL;
+	j->nrows = 0;
+	j->far->drv->list_msgs(j->far, &req, on_list, j);
+}
+
 static void
 on_list(enum drv_status st, const struct drv_msg_list *l, void *ctx)
 {
@@ -334,6 +360,10 @@ on_list(enum drv_status st, const struct drv_msg_list *l, void *ctx)
 	}
 	if (l->partial)
 		add_unchanged_rows(j, l);
+	if (needs_message_ids(j)) {
+		relist_with_message_ids(j);
+		return;
+	}
 	folder_plan(j);
 }
 
@@ -358,7 +388,7 @@ static void
 on_open(enum drv_status st, const struct drv_box_info *info, void *ctx)
 {
 	struct sync_job *j = ctx;
-	struct drv_list_req req = { .want_message_id = 1 };
+	struct drv_list_req req = { .want_message_id = 0 };
 
 	if (st != DRV_OK) {
 		job_fail(j, st == DRV_ACCOUNT_BAD ? st : DRV_BOX_BAD,
@@ -372,6 +402,8 @@ on_open(enum drv_status st, const struct drv_box_info *info, void *ctx)
 		return;
 	}
 	j->info = *info;
+	j->listed_ids = j->acct.proto != ACCOUNT_POP3;
+	req.want_message_id = j->listed_ids;
 	if (folder_unchanged(j)) {
 		j->skipped = 1;
 		job_folder_done(j);
