@@ -1,5 +1,5 @@
-/* Mailbox commands: LIST, SELECT, UID STORE, UID SEARCH, (UID) EXPUNGE,
- * APPEND, IDLE, NOOP, LOGOUT. Each builds one command and queues it; the
+/* Mailbox commands: LIST, SELECT, STATUS, UID STORE, UID SEARCH, (UID)
+ * EXPUNGE, APPEND, IDLE, NOOP, LOGOUT. Each builds one command and queues it; the
  * dispatch in imapc.c routes its data and its tagged response back. */
 #include <string.h>
 
@@ -89,6 +89,38 @@ imapc_select(struct imapc *c, const struct imapc_select *req,
 	imapc_cmd_submit(cmd);
 }
 
+/* ---- STATUS ---- */
+
+static void
+status_done(struct imapc_cmd *cmd, enum imapc_result r,
+	    const struct imap_resp *tagged, const char *error)
+{
+	static const struct imapc_status_info none;
+
+	if (cmd->status_cb != NULL)
+		cmd->status_cb(r, error, r == IMAPC_OK ? &cmd->status : &none,
+			       cmd->ctx);
+}
+
+void
+imapc_status(struct imapc *c, const char *mailbox, imapc_status_cb *cb,
+	     void *ctx)
+{
+	struct imapc_cmd *cmd = imapc_cmd_new(c, IMAPC_CMD_STATUS, "STATUS");
+
+	cmd->status_cb = cb;
+	cmd->ctx = ctx;
+	cmd->done = status_done;
+	cmd->mailbox = xstrdup(mailbox);
+	(void)buf_append_c(&cmd->out, ' ');
+	imapc_cmd_astring(cmd, mailbox);
+	(void)buf_append_str(&cmd->out, " (MESSAGES UIDNEXT UIDVALIDITY");
+	if ((c->caps & IMAPC_CAP_CONDSTORE) != 0)
+		(void)buf_append_str(&cmd->out, " HIGHESTMODSEQ");
+	(void)buf_append_c(&cmd->out, ')');
+	imapc_cmd_submit(cmd);
+}
+
 void
 imapc_uid_store(struct imapc *c, const char *set, const char *op,
 		const char *flags, imapc_cb *cb, void *ctx)
@@ -164,6 +196,73 @@ imapc_on_list(struct imapc *c, const struct imap_resp *r)
 
 	if (cmd != NULL && cmd->list_cb != NULL)
 		cmd->list_cb(&r->list, cmd->ctx);
+}
+
+/* The name in STATUS data against the one we sent: byte for byte after
+ * unquoting (a literal may hold NUL: compare lengths too), except that
+ * INBOX is case-insensitive (RFC 3501 5.1). No UTF-7 decoding: both sides
+ * are the server's form. */
+static bool
+status_name_is(const struct imap_arg *a, const char *mailbox)
+{
+	const char *s = imap_arg_string(a);
+	size_t len = strlen(mailbox);
+
+	if (s == NULL || a->len != len)
+		return false;
+	if (str_casecmp(mailbox, "INBOX") == 0)
+		return str_casecmp(s, "INBOX") == 0;
+	return memcmp(s, mailbox, len) == 0;
+}
+
+/* The oldest outstanding STATUS for this name still waiting for data. */
+static struct imapc_cmd *
+status_target(struct imapc *c, const struct imap_arg *name)
+{
+	for (struct imapc_cmd *cmd = c->sent; cmd != NULL; cmd = cmd->next)
+		if (cmd->kind == IMAPC_CMD_STATUS && !cmd->canceled &&
+		    !cmd->got_status && status_name_is(name, cmd->mailbox))
+			return cmd;
+	return NULL;
+}
+
+static void
+status_item(struct imapc_status_info *st, const struct imap_arg *k,
+	    const struct imap_arg *v)
+{
+	uint32_t n;
+	uint64_t m;
+
+	if (imap_arg_atom_is(k, "HIGHESTMODSEQ")) {
+		if (imap_arg_uint64(v, &m) == 0)
+			st->highestmodseq = m;
+		return;
+	}
+	if (imap_arg_uint32(v, &n) < 0)
+		return;
+	if (imap_arg_atom_is(k, "MESSAGES"))
+		st->messages = n;
+	else if (imap_arg_atom_is(k, "UIDNEXT"))
+		st->uidnext = n;
+	else if (imap_arg_atom_is(k, "UIDVALIDITY"))
+		st->uidvalidity = n;
+}
+
+void
+imapc_on_status(struct imapc *c, const struct imap_resp *r)
+{
+	const struct imap_arg *items;
+	struct imapc_cmd *cmd;
+
+	if (r->nargs < 2 || r->args[1].type != IMAP_ARG_LIST)
+		return;
+	if ((cmd = status_target(c, &r->args[0])) == NULL)
+		return;
+	items = &r->args[1];
+	cmd->got_status = true;
+	for (size_t i = 0; i + 1 < items->count; i += 2)
+		status_item(&cmd->status, &items->list[i],
+			    &items->list[i + 1]);
 }
 
 void

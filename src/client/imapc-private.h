@@ -28,6 +28,7 @@ enum imapc_cmd_kind {
 	IMAPC_CMD_FETCH,	/* a listing */
 	IMAPC_CMD_BODY,		/* a streamed BODY.PEEK[] */
 	IMAPC_CMD_SEARCH,
+	IMAPC_CMD_STATUS,
 	IMAPC_CMD_IDLE,
 	IMAPC_CMD_LOGOUT,
 };
@@ -65,6 +66,11 @@ struct imapc_cmd {
 	imapc_data_cb *data_cb;
 	imapc_search_cb *search_cb;
 	imapc_append_cb *append_cb;
+	imapc_status_cb *status_cb;
+	/* STATUS: the mailbox as passed in (unquoted), what arrived */
+	char *mailbox;
+	struct imapc_status_info status;
+	bool got_status;
 	/* BODY */
 	uint32_t uid;
 	bool got_body, data_stopped, wrong_uid;
@@ -168,6 +174,9 @@ void
 imapc_on_list(struct imapc *c, const struct imap_resp *r);
 void
 imapc_on_enabled(struct imapc *c, const struct imap_resp *r);
+/* * STATUS mailbox (items): to the STATUS command for that mailbox. */
+void
+imapc_on_status(struct imapc *c, const struct imap_resp *r);
 /* EXISTS / EXPUNGE */
 void
 imapc_on_count(struct imapc *c, const struct imap_resp *r);

@@ -73,6 +73,7 @@ cmd_free(struct imapc_cmd *cmd)
 	buf_free(&cmd->secret_resp);
 	buf_free(&cmd->out);
 	free(cmd->derror);
+	free(cmd->mailbox);
 	free(cmd);
 }
 
@@ -459,6 +460,7 @@ cmd_ghost(struct imapc_cmd *cmd)
 	*g = *cmd;
 	g->next = NULL;
 	g->derror = NULL;
+	g->mailbox = NULL;
 	g->secret = false;
 	buf_init(&g->out, 1);
 	buf_init(&g->secret_resp, 1);
@@ -633,6 +635,9 @@ on_untagged(struct imapc *c, const struct imap_resp *r)
 		break;
 	case IMAP_RT_SEARCH:
 		imapc_on_search(c, r);
+		break;
+	case IMAP_RT_STATUS_DATA:
+		imapc_on_status(c, r);
 		break;
 	case IMAP_RT_EXISTS:
 	case IMAP_RT_EXPUNGE:

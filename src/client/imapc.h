@@ -11,7 +11,7 @@
  * writer (a synchronising literal waiting for "+", or IDLE), several may
  * be outstanding, and their tagged responses are matched by tag. Untagged
  * data is handled whenever it arrives: data a command asked for (LIST,
- * SEARCH, FETCH) goes to that command's callback; the rest (EXISTS,
+ * SEARCH, FETCH, STATUS) goes to that command's callback; the rest (EXISTS,
  * EXPUNGE, VANISHED, FETCH of flag changes) to the event callback.
  *
  * Callbacks always run from the loop, never from inside the call that
@@ -136,6 +136,21 @@ typedef void imapc_search_cb(const uint32_t *nums, size_t n, void *ctx);
 typedef void imapc_append_cb(enum imapc_result r, const char *error,
 			     uint32_t uidvalidity, uint32_t uid, void *ctx);
 
+/* What STATUS reported for one mailbox. An item the server did not send
+ * (or sent unparsable) is 0; all are 0 when no STATUS data for the
+ * mailbox arrived before the tagged OK. */
+struct imapc_status_info {
+	uint32_t messages;
+	uint32_t uidnext;
+	uint32_t uidvalidity;
+	uint64_t highestmodseq;
+};
+
+/* info is never NULL (all 0 unless r is IMAPC_OK). */
+typedef void imapc_status_cb(enum imapc_result r, const char *error,
+			     const struct imapc_status_info *info,
+			     void *ctx);
+
 /* Nothing happens until imapc_connect(). */
 struct imapc *
 imapc_new(struct loop *loop, const struct imapc_settings *set);
@@ -171,6 +186,15 @@ imapc_list(struct imapc *c, const char *ref, const char *pattern,
 void
 imapc_select(struct imapc *c, const struct imapc_select *req,
 	     imapc_select_cb *cb, void *ctx);
+/* STATUS mailbox (MESSAGES UIDNEXT UIDVALIDITY [HIGHESTMODSEQ]), with
+ * HIGHESTMODSEQ only when the server has CONDSTORE. mailbox is modified
+ * UTF-7 as the server names it; the untagged STATUS data is matched to it
+ * byte for byte after unquoting (INBOX in any case), whether it comes back
+ * as atom, quoted string or literal. Does not change the selected mailbox
+ * nor imapc_box(). */
+void
+imapc_status(struct imapc *c, const char *mailbox, imapc_status_cb *cb,
+	     void *ctx);
 /* UID FETCH set (items) [(CHANGEDSINCE m [VANISHED])]: items is the
  * parenthesised list without its parens ("UID FLAGS"); changedsince 0
  * omits the modifier; vanished needs QRESYNC. */

@@ -17,6 +17,10 @@
 	" highestmodseq, subscribed," \
 	" (SELECT count(*) FROM messages m WHERE m.folder_id = f.id)" \
 	" FROM folders f "
+/* The same without the count, which reads every row of a big folder. */
+#define FOLDER_COLUMNS_UNCOUNTED \
+	"SELECT id, username, name, special_use, uidvalidity, uidnext," \
+	" highestmodseq, subscribed, 0 FROM folders f "
 
 /* IMAP's INBOX is case-insensitive, also as the root of a hierarchy. */
 char *
@@ -237,12 +241,13 @@ fill_folder(sqlite3_stmt *s, struct store_folder *f)
 	f->messages = (uint32_t)sqlite3_column_int64(s, 8);
 }
 
-int
-store_folder_get(struct store *st, const char *user, const char *name,
-		 struct store_folder *f)
+static int
+folder_get(struct store *st, const char *user, const char *name,
+	   struct store_folder *f, int counted)
 {
-	sqlite3_stmt *s = db_prepare(st->db, FOLDER_COLUMNS
-				     "WHERE username = ? AND name = ?");
+	sqlite3_stmt *s = db_prepare(st->db, counted ?
+		FOLDER_COLUMNS "WHERE username = ? AND name = ?" :
+		FOLDER_COLUMNS_UNCOUNTED "WHERE username = ? AND name = ?");
 	char *norm = folder_norm_name(name);
 	int rc;
 
@@ -260,6 +265,20 @@ store_folder_get(struct store *st, const char *user, const char *name,
 		return store_fail(st, STORE_NOTFOUND, "no such folder");
 	return store_fail(st, STORE_TEMPFAIL, "database error: %s",
 			  db_error(st->db));
+}
+
+int
+store_folder_get(struct store *st, const char *user, const char *name,
+		 struct store_folder *f)
+{
+	return folder_get(st, user, name, f, 1);
+}
+
+int
+store_folder_find(struct store *st, const char *user, const char *name,
+		  struct store_folder *f)
+{
+	return folder_get(st, user, name, f, 0);
 }
 
 void

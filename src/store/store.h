@@ -116,6 +116,10 @@ int store_folder_create(struct store *st, const char *user, const char *name,
 /* Fills *f (free with store_folder_clear); STORE_NOTFOUND if absent. */
 int store_folder_get(struct store *st, const char *user, const char *name,
 		     struct store_folder *f);
+/* As store_folder_get, without counting the messages (f->messages is 0):
+ * constant time, where the count reads every row of the folder. */
+int store_folder_find(struct store *st, const char *user, const char *name,
+		      struct store_folder *f);
 void store_folder_clear(struct store_folder *f);
 /* Calls cb for each folder of the user, sorted by name; cb's folder is
  * valid during the call only. A non-zero cb return stops the walk. */

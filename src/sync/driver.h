@@ -57,7 +57,7 @@ struct drv_folder {
 	int selectable;
 };
 
-/* What open_folder() reports. */
+/* What open_folder() and status() report. */
 struct drv_box_info {
 	uint64_t identity;	/* IMAP UIDVALIDITY; POP3: 0 (no such thing) */
 	uint32_t count;		/* messages now */
@@ -137,6 +137,13 @@ struct mbox_driver {
 	/* Selects a folder read-write. */
 	void (*open_folder)(struct mbox *mb, const char *name,
 			    drv_open_cb *cb, void *ctx);
+	/* Reports identity (UIDVALIDITY), count, uidnext and highestmodseq
+	 * of a folder WITHOUT opening it; may be NULL. Does not change which
+	 * folder is open. Same drv_box_info as open_folder (IMAP: STATUS;
+	 * highestmodseq 0 without CONDSTORE). DRV_BOX_BAD when the folder
+	 * cannot be asked about or the server did not report its identity. */
+	void (*status)(struct mbox *mb, const char *name, drv_open_cb *cb,
+		       void *ctx);
 	void (*list_msgs)(struct mbox *mb, const struct drv_list_req *req,
 			  drv_msgs_cb *cb, void *ctx);
 	/* Streams the whole message to data(). done() follows the last

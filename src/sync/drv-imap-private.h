@@ -1,7 +1,7 @@
 #ifndef CONFLUX_DRV_IMAP_PRIVATE_H
 #define CONFLUX_DRV_IMAP_PRIVATE_H
 
-/* Shared by drv-imap.c (connection, folders, fetch, append, idle, the
+/* Shared by drv-imap.c (connection, open, status, fetch, append, idle, the
  * in-order completion queue) and drv-imap-list.c (folder list, message
  * listing, flags, expunge). */
 

@@ -1,4 +1,5 @@
-/* The IMAP mailbox driver: driver.h operations mapped onto client/imapc.
+/* The IMAP mailbox driver: driver.h operations mapped onto client/imapc
+ * (open_folder is SELECT, status is STATUS).
  * Folder names are UTF-8 with '/' here, modified UTF-7 with the server's
  * delimiter there. Completions go through an in-order queue, so callbacks
  * run in the order the operations were issued even when the server's
@@ -181,13 +182,14 @@ name_to_server(struct imap_mbox *mb, const char *name)
 
 /* ---- connect ---- */
 
+/* ctx is the connect op (connected() passes it to imapc_list). */
 static void
 delim_each(const struct imap_list *l, void *ctx)
 {
-	struct imap_mbox *mb = ctx;
+	struct op *op = ctx;
 
 	if (l->delim != 0)
-		mb->delim = l->delim;
+		op->mb->delim = l->delim;
 }
 
 static void
@@ -269,6 +271,47 @@ imap_open_folder(struct mbox *box, const char *name, drv_open_cb *cb,
 	}
 	req.mailbox = server;
 	imapc_select(mb->client, &req, selected, op);
+	free(server);
+}
+
+/* ---- status ---- */
+
+/* A UIDVALIDITY of 0 is no identity (RFC 3501: nz-number): better skip
+ * the folder than let the engine take it for a changed one. */
+static void
+status_got(enum imapc_result r, const char *error,
+	   const struct imapc_status_info *st, void *ctx)
+{
+	struct op *op = ctx;
+
+	if (r == IMAPC_OK && st->uidvalidity == 0) {
+		drv_imap_op_done(op, DRV_BOX_BAD,
+				 "STATUS did not report UIDVALIDITY");
+		return;
+	}
+	if (r == IMAPC_OK) {
+		op->info.identity = st->uidvalidity;
+		op->info.count = st->messages;
+		op->info.uidnext = st->uidnext;
+		op->info.highestmodseq = st->highestmodseq;
+	}
+	drv_imap_op_done(op, drv_imap_status(r, DRV_BOX_BAD), error);
+}
+
+/* STATUS, not SELECT: the open folder (mb->selected) stays as it is. */
+static void
+imap_status(struct mbox *box, const char *name, drv_open_cb *cb, void *ctx)
+{
+	struct imap_mbox *mb = (struct imap_mbox *)box;
+	struct op *op = drv_imap_op_new(mb, OP_OPEN, ctx);
+	char *server = name_to_server(mb, name);
+
+	op->u.open = cb;
+	if (server == NULL) {
+		drv_imap_op_done_later(op, DRV_BOX_BAD, "folder name is not UTF-8");
+		return;
+	}
+	imapc_status(mb->client, server, status_got, op);
 	free(server);
 }
 
@@ -474,6 +517,7 @@ static const struct mbox_driver imap_driver = {
 	.connect = imap_connect,
 	.list_folders = drv_imap_list_folders,
 	.open_folder = imap_open_folder,
+	.status = imap_status,
 	.list_msgs = drv_imap_list_msgs,
 	.fetch = imap_fetch,
 	.set_flags = drv_imap_set_flags,

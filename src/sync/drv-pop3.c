@@ -464,6 +464,7 @@ static const struct mbox_driver pop3_driver = {
 	.connect = pop3_connect,
 	.list_folders = pop3_list_folders,
 	.open_folder = pop3_open_folder,
+	.status = NULL,
 	.list_msgs = pop3_list_msgs,
 	.fetch = pop3_fetch,
 	.set_flags = pop3_set_flags,

@@ -384,6 +384,7 @@ static const struct mbox_driver store_driver = {
 	.connect = store_connect,
 	.list_folders = store_list_folders,
 	.open_folder = store_open_folder,
+	.status = NULL,
 	.list_msgs = store_list_msgs,
 	.fetch = store_fetch,
 	.set_flags = store_set_flags,

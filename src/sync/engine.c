@@ -68,7 +68,7 @@ save_status(struct sync_job *j)
 {
 	struct sync_status s;
 
-	if (j->opt.dry_run || state_status_get(j->db, j->acct.id, &s) < 0)
+	if (j->opt.dry_run || state_status_read(j->db, j->acct.id, &s, 0) < 0)
 		return;
 	s.last_attempt = time(NULL);
 	free(s.last_error);
@@ -426,8 +426,8 @@ folder_open(struct sync_job *j)
 	int rc = ensure_local_folder(j, local);
 
 	if (rc == STORE_OK)
-		rc = store_folder_get(j->st, j->acct.user, local,
-				      &j->local_folder);
+		rc = store_folder_find(j->st, j->acct.user, local,
+				       &j->local_folder);
 	if (rc != STORE_OK || state_link_get(j->db, j->acct.id, f->remote,
 			j->local_folder.id, j->local_folder.uidvalidity,
 			&j->link) < 0) {
@@ -691,8 +691,8 @@ local_modseq_to_save(struct sync_job *j)
 	uint64_t since = j->local_folder.highestmodseq, save = since;
 	struct store_folder now;
 
-	if (store_folder_get(j->st, j->acct.user, j->local_folder.name,
-			     &now) != STORE_OK)
+	if (store_folder_find(j->st, j->acct.user, j->local_folder.name,
+			      &now) != STORE_OK)
 		return since;
 	qsort(j->ours, j->nours, sizeof(*j->ours), uid_cmp);
 	if (store_changes_since(j->st, j->local_folder.id, since, find_foreign,

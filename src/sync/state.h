@@ -75,6 +75,10 @@ void state_unlock_user(struct db *db, const char *user);
 
 int state_status_get(struct db *db, int64_t account_id,
 		     struct sync_status *s);
+/* Without counting the account's messages (s->messages stays 0), which
+ * reads every state row. */
+int state_status_read(struct db *db, int64_t account_id,
+		      struct sync_status *s, int count_messages);
 int state_status_save(struct db *db, int64_t account_id,
 		      const struct sync_status *s);
 void state_status_clear(struct sync_status *s);
