@@ -1,6 +1,7 @@
 /* Mailbox commands: LIST, SELECT, STATUS, UID STORE, UID SEARCH, (UID)
- * EXPUNGE, APPEND, IDLE, NOOP, LOGOUT. Each builds one command and queues it; the
- * dispatch in imapc.c routes its data and its tagged response back. */
+ * EXPUNGE, APPEND, IDLE, NOOP, LOGOUT. Each builds one command and queues
+ * it; the dispatch in imapc.c routes its data and its tagged response
+ * back. */
 #include <string.h>
 
 #include "client/imapc-private.h"

@@ -11,8 +11,9 @@
  * writer (a synchronising literal waiting for "+", or IDLE), several may
  * be outstanding, and their tagged responses are matched by tag. Untagged
  * data is handled whenever it arrives: data a command asked for (LIST,
- * SEARCH, FETCH, STATUS) goes to that command's callback; the rest (EXISTS,
- * EXPUNGE, VANISHED, FETCH of flag changes) to the event callback.
+ * SEARCH, FETCH, STATUS) goes to that command's callback; the rest
+ * (EXISTS, EXPUNGE, VANISHED, FETCH of flag changes) to the event
+ * callback.
  *
  * Callbacks always run from the loop, never from inside the call that
  * queued the command. Strings and structs passed to callbacks are valid

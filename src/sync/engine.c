@@ -367,21 +367,33 @@ on_list(enum drv_status st, const struct drv_msg_list *l, void *ctx)
 	folder_plan(j);
 }
 
-/* Nothing changed on either side since the last complete sync: both
- * HIGHESTMODSEQs are where they were and no delete waits for its
- * confirmation. Such a folder costs one SELECT. */
+/* Nothing changed here since the last complete sync, and no delete waits
+ * for its confirmation. */
 static int
-folder_unchanged(struct sync_job *j)
+local_unchanged(struct sync_job *j)
 {
 	const struct sync_link *l = &j->link;
 
 	return (j->caps & DRV_CAP_MODSEQ) && !j->opt.dry_run &&
-	       l->remote_modseq != 0 && l->remote_identity == j->info.identity &&
-	       j->info.highestmodseq == l->remote_modseq &&
+	       l->remote_modseq != 0 &&
 	       l->local_folder_id == j->local_folder.id &&
 	       l->local_uidvalidity == j->local_folder.uidvalidity &&
 	       l->local_modseq == j->local_folder.highestmodseq &&
 	       state_link_has_pending(j->db, l->id) == 0;
+}
+
+/* ... and nothing there either: the HIGHESTMODSEQ is where it was. */
+static int
+remote_unchanged(const struct sync_job *j, const struct drv_box_info *i)
+{
+	return i->identity == j->link.remote_identity &&
+	       i->highestmodseq == j->link.remote_modseq;
+}
+
+static int
+folder_unchanged(struct sync_job *j)
+{
+	return remote_unchanged(j, &j->info) && local_unchanged(j);
 }
 
 static void
@@ -419,6 +431,25 @@ on_open(enum drv_status st, const struct drv_box_info *info, void *ctx)
 }
 
 static void
+on_status(enum drv_status st, const struct drv_box_info *info, void *ctx)
+{
+	struct sync_job *j = ctx;
+
+	if (st == DRV_OK && remote_unchanged(j, info)) {
+		j->info = *info;
+		j->skipped = 1;
+		job_folder_done(j);
+		return;
+	}
+	if (st == DRV_ACCOUNT_BAD) {
+		on_open(st, info, j);
+		return;
+	}
+	j->far->drv->open_folder(j->far, j->folders[j->cur].remote, on_open,
+				 j);
+}
+
+static void
 folder_open(struct sync_job *j)
 {
 	const struct job_folder *f = &j->folders[j->cur];
@@ -441,7 +472,12 @@ folder_open(struct sync_job *j)
 	}
 	free(local);
 	j->rep.folders++;
-	j->far->drv->open_folder(j->far, f->remote, on_open, j);
+	/* A STATUS tells whether anything changed there without SELECTing a
+	 * folder of maybe 100,000 messages. */
+	if (j->far->drv->status != NULL && local_unchanged(j))
+		j->far->drv->status(j->far, f->remote, on_status, j);
+	else
+		j->far->drv->open_folder(j->far, f->remote, on_open, j);
 }
 
 static void
@@ -694,7 +730,8 @@ local_modseq_to_save(struct sync_job *j)
 	if (store_folder_find(j->st, j->acct.user, j->local_folder.name,
 			      &now) != STORE_OK)
 		return since;
-	qsort(j->ours, j->nours, sizeof(*j->ours), uid_cmp);
+	if (j->nours > 0)
+		qsort(j->ours, j->nours, sizeof(*j->ours), uid_cmp);
 	if (store_changes_since(j->st, j->local_folder.id, since, find_foreign,
 				&fs) == STORE_OK && !fs.found)
 		save = now.highestmodseq;

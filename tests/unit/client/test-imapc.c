@@ -1,7 +1,8 @@
 /* tests for src/client/imapc*.c against the scripted fake server: login
  * paths, STARTTLS, pipelined FETCH, EXPUNGE inside a listing, BYE, a
  * literal cut short, a lying RFC822.SIZE, NO/BAD, QRESYNC VANISHED,
- * APPEND with a synchronising literal, IDLE, and a silent server. */
+ * APPEND with a synchronising literal, IDLE, STATUS (names quoted, as
+ * literals, in modified UTF-7; pipelined), and a silent server. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,6 +31,7 @@ struct rec {
 	struct buf data;
 	char trace[2048];
 	uint32_t uidvalidity, uid;
+	struct imapc_status_info st;
 };
 
 static void
@@ -490,6 +492,91 @@ test_imapc_append_and_idle(void **state)
 	assert_non_null(strstr(fx->srv.log, "IDLE|DONE"));
 }
 
+/* ---- STATUS ---- */
+
+static void
+rec_status(enum imapc_result res, const char *error,
+	   const struct imapc_status_info *st, void *ctx)
+{
+	struct rec *r = ctx;
+
+	assert_non_null(st);
+	r->st = *st;
+	rec_cb(res, error, ctx);
+}
+
+static void
+test_imapc_status(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_rule rules[] = {
+		{ "SELECT INBOX", "* 5 EXISTS\r\n* OK [UIDVALIDITY 1700] v\r\n"
+		  "%T OK [READ-WRITE] done\r\n" },
+		{ "STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)",
+		  "* STATUS Other (MESSAGES 50 UIDVALIDITY 1)\r\n"
+		  "* STATUS \"INBOX\" (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 7 "
+		  "HIGHESTMODSEQ 99)\r\n%T OK done\r\n" },
+		{ "STATUS Nope", "%T NO [NONEXISTENT] no such mailbox\r\n" },
+	};
+	struct imapc_select sel = { .mailbox = "INBOX" };
+
+	fx->srv.rules = rules;
+	fx->srv.nrules = 3;
+	connected(fx, "IMAP4rev1 CONDSTORE");
+	imapc_select(fx->c, &sel, (imapc_select_cb *)NULL, NULL);
+	imapc_status(fx->c, "INBOX", rec_status, &fx->b);
+	imapc_status(fx->c, "Nope", rec_status, &fx->d);
+	wait_for(2);
+	assert_int_equal(fx->b.r, IMAPC_OK);
+	assert_int_equal(fx->b.st.messages, 3);
+	assert_int_equal(fx->b.st.uidnext, 4);
+	assert_int_equal(fx->b.st.uidvalidity, 7);
+	assert_int_equal(fx->b.st.highestmodseq, 99);
+	assert_int_equal(fx->d.r, IMAPC_NO);
+	assert_int_equal(fx->d.st.uidvalidity, 0);
+	assert_non_null(strstr(fx->d.error, "no such mailbox"));
+	/* STATUS leaves the selected mailbox alone */
+	assert_int_equal(imapc_box(fx->c)->uidvalidity, 1700);
+	assert_int_equal(imapc_box(fx->c)->exists, 5);
+}
+
+static void
+test_imapc_status_names(void **state)
+{
+	struct fx *fx = *state;
+	/* both answered at once, in the other order, one name as a literal,
+	 * one quoted; without CONDSTORE no HIGHESTMODSEQ is asked for */
+	struct fake_rule rules[] = {
+		{ "STATUS \"Sent Items\" (MESSAGES UIDNEXT UIDVALIDITY)", "" },
+		{ "STATUS Entw&APw-rfe (MESSAGES UIDNEXT UIDVALIDITY)",
+		  "* STATUS \"Entw&APw-rfe\" (MESSAGES 2 UIDVALIDITY 9)\r\n"
+		  "* STATUS {10}\r\nSent Items (MESSAGES 5 UIDNEXT 6 "
+		  "UIDVALIDITY 8 UNSEEN 1)\r\n%U OK\r\n%T OK\r\n" },
+		{ "STATUS \"a\\\"b\"", "* STATUS \"a\\\"b\" (UIDVALIDITY 11)\r\n"
+		  "%T OK\r\n" },
+	};
+
+	fx->srv.rules = rules;
+	fx->srv.nrules = 3;
+	connected(fx, "IMAP4rev1");
+	imapc_status(fx->c, "Sent Items", rec_status, &fx->a);
+	imapc_status(fx->c, "Entw&APw-rfe", rec_status, &fx->b);
+	imapc_status(fx->c, "a\"b", rec_status, &fx->d);
+	wait_for(3);
+	assert_int_equal(fx->a.r, IMAPC_OK);
+	assert_int_equal(fx->a.st.messages, 5);
+	assert_int_equal(fx->a.st.uidnext, 6);
+	assert_int_equal(fx->a.st.uidvalidity, 8);
+	assert_int_equal(fx->b.r, IMAPC_OK);
+	assert_int_equal(fx->b.st.messages, 2);
+	assert_int_equal(fx->b.st.uidnext, 0);
+	assert_int_equal(fx->b.st.uidvalidity, 9);
+	assert_int_equal(fx->b.st.highestmodseq, 0);
+	assert_int_equal(fx->d.r, IMAPC_OK);
+	assert_int_equal(fx->d.st.uidvalidity, 11);
+	assert_null(strstr(fx->srv.log, "HIGHESTMODSEQ"));
+}
+
 static void
 test_imapc_timeout(void **state)
 {
@@ -540,6 +627,8 @@ main(void)
 		T(test_imapc_no_bad),
 		T(test_imapc_qresync_vanished),
 		T(test_imapc_append_and_idle),
+		T(test_imapc_status),
+		T(test_imapc_status_names),
 		T(test_imapc_timeout),
 		T(test_imapc_cancel),
 	};

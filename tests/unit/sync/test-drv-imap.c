@@ -1,6 +1,7 @@
 /* tests for src/sync/drv-imap*.c through the driver vtable, against the
  * scripted fake IMAP server: folders (modified UTF-7, delimiter, special
- * use), open, whole and incremental listings (EXPUNGE inside, VANISHED),
+ * use), open, status (without opening), whole and incremental listings
+ * (EXPUNGE inside, VANISHED),
  * fetch, flags, expunge with and without UIDPLUS, append, close, crash
  * points, and that no callback runs inside the call. */
 #include <stdarg.h>
@@ -242,6 +243,56 @@ test_drv_imap_folders(void **state)
 }
 
 static void
+test_drv_imap_status(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_rule rules[] = {
+		{ "LIST \"\" \"\"",
+		  "* LIST (\\Noselect) \".\" \"\"\r\n%T OK\r\n" },
+		{ "SELECT INBOX (CONDSTORE)", SELECT_REPLY },
+		{ "STATUS Archiv.&AOQ-lter (MESSAGES UIDNEXT UIDVALIDITY "
+		  "HIGHESTMODSEQ)",
+		  "* STATUS \"Archiv.&AOQ-lter\" (MESSAGES 3 UIDNEXT 4 "
+		  "UIDVALIDITY 7 HIGHESTMODSEQ 98)\r\n%T OK\r\n" },
+		{ "STATUS Nope", "%T NO [NONEXISTENT] no such mailbox\r\n" },
+		{ "STATUS Empty", "* STATUS Empty (MESSAGES 0)\r\n%T OK\r\n" },
+		{ "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE MODSEQ) "
+		  "(CHANGEDSINCE 50 VANISHED)",
+		  "* VANISHED (EARLIER) 2:3,25\r\n%T OK\r\n" },
+	};
+	struct drv_list_req req = { .changed_since = 50,
+				    .known_identity = 1700 };
+
+	connect_mb(fx, "IMAP4rev1 CONDSTORE QRESYNC ENABLE", rules, 6);
+	assert_non_null(fx->mb->drv->status);
+	open_inbox(fx, &fx->r[0]);
+	CALL(fx->mb->drv->status(fx->mb, "Archiv/\xc3\xa4lter", open_cb,
+				 &fx->r[1]));
+	CALL(fx->mb->drv->status(fx->mb, "Nope", open_cb, &fx->r[2]));
+	CALL(fx->mb->drv->status(fx->mb, "Empty", open_cb, &fx->r[3]));
+	wait_for(3);
+	assert_int_equal(fx->r[1].st, DRV_OK);
+	assert_int_equal(fx->r[1].info.identity, 7);
+	assert_int_equal(fx->r[1].info.count, 3);
+	assert_int_equal(fx->r[1].info.uidnext, 4);
+	assert_int_equal(fx->r[1].info.highestmodseq, 98);
+	assert_int_equal(fx->r[2].st, DRV_BOX_BAD);
+	/* no UIDVALIDITY is no identity */
+	assert_int_equal(fx->r[3].st, DRV_BOX_BAD);
+	assert_non_null(strstr(fx->mb->drv->error(fx->mb), "UIDVALIDITY"));
+	assert_true(fx->r[1].order < fx->r[2].order);
+	assert_true(fx->r[2].order < fx->r[3].order);
+	/* INBOX is still the open folder, with SELECT's identity and UIDNEXT:
+	 * the listing goes on incrementally without another SELECT */
+	CALL(fx->mb->drv->list_msgs(fx->mb, &req, msgs_cb, &fx->r[0]));
+	wait_for(1);
+	assert_int_equal(fx->r[0].st, DRV_OK);
+	assert_string_equal(fx->r[0].text, "v2 v3 partial");
+	assert_non_null(strstr(fx->srv.log, "SELECT"));
+	assert_null(strstr(strstr(fx->srv.log, "SELECT") + 1, "SELECT"));
+}
+
+static void
 test_drv_imap_list_msgs(void **state)
 {
 	struct fx *fx = *state;
@@ -450,6 +501,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 		T(test_drv_imap_folders),
+		T(test_drv_imap_status),
 		T(test_drv_imap_list_msgs),
 		T(test_drv_imap_list_incremental),
 		T(test_drv_imap_fetch_flags_append),
