@@ -11,21 +11,40 @@
 
 /* ---- the remote listing copy ---------------------------------------- */
 
+#define LISTING_CHUNK (64 * 1024)
+
+/* Copies s into the listing's chunks: a 100,000-message listing holds
+ * three strings per message, and a malloc each would cost more than the
+ * strings themselves. */
 static const char *
 keep(struct listing *l, const char *s)
 {
-	char *copy;
+	size_t len;
+	char *dst;
 
 	if (s == NULL)
 		return NULL;
-	copy = xstrdup(s);
-	if (l->nstrings == l->capstrings) {
-		l->capstrings = l->capstrings ? l->capstrings * 2 : 256;
-		l->strings = xrealloc(l->strings,
-				      l->capstrings * sizeof(*l->strings));
+	if (*s == '\0')
+		return "";
+	len = strlen(s) + 1;
+	if (len > LISTING_CHUNK / 4) {		/* rare: a chunk of its own */
+		l->chunks = xrealloc(l->chunks, (l->nchunks + 1) *
+				     sizeof(*l->chunks));
+		dst = l->chunks[l->nchunks++] = xmalloc(len);
+		memcpy(dst, s, len);
+		l->chunk_used = LISTING_CHUNK;	/* next string: new chunk */
+		return dst;
 	}
-	l->strings[l->nstrings++] = copy;
-	return copy;
+	if (l->nchunks == 0 || l->chunk_used + len > LISTING_CHUNK) {
+		l->chunks = xrealloc(l->chunks, (l->nchunks + 1) *
+				     sizeof(*l->chunks));
+		l->chunks[l->nchunks++] = xmalloc(LISTING_CHUNK);
+		l->chunk_used = 0;
+	}
+	dst = l->chunks[l->nchunks - 1] + l->chunk_used;
+	memcpy(dst, s, len);
+	l->chunk_used += len;
+	return dst;
 }
 
 void
@@ -47,9 +66,9 @@ listing_add(struct listing *l, const struct drv_msg *m)
 void
 listing_free(struct listing *l)
 {
-	for (size_t i = 0; i < l->nstrings; i++)
-		free(l->strings[i]);
-	free(l->strings);
+	for (size_t i = 0; i < l->nchunks; i++)
+		free(l->chunks[i]);
+	free(l->chunks);
 	free(l->msgs);
 	memset(l, 0, sizeof(*l));
 }

@@ -13,8 +13,9 @@
 struct listing {
 	struct drv_msg *msgs;
 	size_t count, cap;
-	char **strings;
-	size_t nstrings, capstrings;
+	char **chunks;		/* the strings, packed (no malloc each) */
+	size_t nchunks;
+	size_t chunk_used;	/* bytes used in the last chunk */
 };
 
 /* A message fetched into the open batch, with the state row that commits
