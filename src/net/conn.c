@@ -136,6 +136,8 @@ top_in_cb(struct evbuffer *b, const struct evbuffer_cb_info *info,
 	c->bytes_in += info->n_added;
 }
 
+#define CONN_MAX_SINGLE_READ (128 * 1024)
+
 void
 conn_install_bev(struct conn *c, struct bufferevent *bev)
 {
@@ -147,6 +149,10 @@ conn_install_bev(struct conn *c, struct bufferevent *bev)
 	c->in_count_cb = evbuffer_add_cb(bufferevent_get_input(bev),
 					 top_in_cb, c);
 	bufferevent_setwatermark(bev, EV_WRITE, c->wlow, 0);
+	/* libevent reads 16 KiB at a time by default: a message download
+	 * then costs a read (and an ioctl) per 16 KiB. The read watermark
+	 * still bounds what is buffered. */
+	bufferevent_set_max_single_read(bev, CONN_MAX_SINGLE_READ);
 	conn_update_read_wm(c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

@@ -228,6 +228,33 @@ store_draft_write(struct store_draft *d, const void *data, size_t len)
  * rebuilt index (store_check) finds it again. Writeback starts now; the
  * fsync waits until commit, so the disk writes of a batch's files overlap
  * instead of costing one full flush each. */
+/* From this many drafts on, one syncfs() replaces the fsync of each file:
+ * a single device cache flush instead of one per message. Until then a
+ * finished draft keeps its fd for that fsync; from then on the fds are
+ * closed at once, so a batch of hundreds (times many concurrent syncs)
+ * never holds hundreds of descriptors. */
+#define BATCH_SYNCFS_MIN 8
+
+static int
+release_fds(struct store_batch *b)
+{
+	if (b->n < BATCH_SYNCFS_MIN)
+		return STORE_OK;
+	for (size_t i = 0; i < b->n; i++) {
+		struct store_draft *d = b->drafts[i];
+		int rc;
+
+		if (!d->finished || d->fd < 0)
+			continue;
+		rc = close(d->fd);
+		d->fd = -1;
+		if (rc < 0)
+			return draft_fail(d, store_fail_errno(b->st, errno,
+					  "writing", d->tmp_path));
+	}
+	return STORE_OK;
+}
+
 static int
 start_writeback(struct store_draft *d)
 {
@@ -259,14 +286,10 @@ store_draft_finish(struct store_draft *d)
 		return draft_fail(d, store_fail_errno(st, errno, "writing",
 						      d->tmp_path));
 	d->finished = 1;
-	return STORE_OK;
+	return release_fds(d->batch);
 }
 
 /* ---- commit ----------------------------------------------------------- */
-
-/* From this many drafts on, one syncfs() replaces the fsync of each file:
- * a single device cache flush instead of one per message. */
-#define BATCH_SYNCFS_MIN 8
 
 static int
 close_all(struct store_batch *b)
@@ -284,6 +307,20 @@ close_all(struct store_batch *b)
 	return rc;
 }
 
+/* A draft whose fd was released (the batch once had BATCH_SYNCFS_MIN
+ * drafts, then lost some to store_draft_drop) is opened again. */
+static int
+fsync_draft(struct store_draft *d)
+{
+	int fd = d->fd >= 0 ? d->fd :
+		open(d->tmp_path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : fsync(fd);
+
+	if (fd >= 0 && fd != d->fd)
+		close(fd);
+	return rc;
+}
+
 static int
 fsync_each(struct store_batch *b)
 {
@@ -291,11 +328,26 @@ fsync_each(struct store_batch *b)
 		struct store_draft *d = b->drafts[i];
 
 		crash_point("store.tmp.fsync");
-		if (fsync(d->fd) < 0)
+		if (fsync_draft(d) < 0)
 			return store_fail_errno(b->st, errno, "writing",
 						d->tmp_path);
 	}
 	return STORE_OK;
+}
+
+static int
+syncfs_batch(struct store_batch *b)
+{
+	char *tmp = xasprintf("%s/tmp", b->folder.dir);
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	crash_point("store.tmp.syncfs");
+	rc = fd < 0 || syncfs(fd) < 0 ?
+		store_fail_errno(b->st, errno, "writing", tmp) : STORE_OK;
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return rc;
 }
 
 /* Every file is on disk before any of them gets its final name. */
@@ -304,14 +356,10 @@ sync_all(struct store_batch *b)
 {
 	int rc;
 
-	if (b->n < BATCH_SYNCFS_MIN) {
+	if (b->n < BATCH_SYNCFS_MIN)
 		rc = fsync_each(b);
-	} else {
-		crash_point("store.tmp.syncfs");
-		rc = syncfs(b->drafts[0]->fd) < 0 ?
-			store_fail_errno(b->st, errno, "writing",
-					 b->drafts[0]->tmp_path) : STORE_OK;
-	}
+	else
+		rc = syncfs_batch(b);
 	if (rc == STORE_OK)
 		rc = close_all(b);
 	return rc;

@@ -12,9 +12,9 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-#define DEFAULT_WINDOW 16
-#define DEFAULT_BATCH 100
-#define DEFAULT_BATCH_BYTES ((uint64_t)16 << 20)
+#define DEFAULT_WINDOW 32
+#define DEFAULT_BATCH 250
+#define DEFAULT_BATCH_BYTES ((uint64_t)32 << 20)
 
 static void job_next_folder(struct sync_job *j);
 static void job_close(struct sync_job *j);
