@@ -190,6 +190,18 @@ db_rollback(struct db *db)
 }
 
 int
+db_transaction(struct db *db, int (*body)(void *ctx), void *ctx)
+{
+	if (db_begin(db) < 0)
+		return -1;
+	if (body(ctx) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
+}
+
+int
 db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;

@@ -37,6 +37,10 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* Runs body(ctx) in one transaction: BEGIN IMMEDIATE, then COMMIT when
+ * body returned 0, ROLLBACK when it returned -1. 0 or -1. */
+int db_transaction(struct db *db, int (*body)(void *ctx), void *ctx);
+
 /* Runs SQL without results; -1 and a log line on error. */
 int db_exec(struct db *db, const char *sql);
 /* Prepares or dies (a bad statement of ours is a bug, not a runtime error). */

@@ -106,15 +106,9 @@ insert_rows(const uint32_t *uids, size_t n, void *ctx)
 }
 
 static int
-insert_rows_only(struct sync_job *j)
+insert_linked_rows(void *ctx)
 {
-	if (db_begin(j->db) < 0)
-		return -1;
-	if (insert_rows(NULL, 0, j) < 0) {
-		db_rollback(j->db);
-		return -1;
-	}
-	return db_commit(j->db);
+	return insert_rows(NULL, 0, ctx);
 }
 
 static void
@@ -154,7 +148,7 @@ commit_batch(struct sync_job *j)
 		rc = store_batch_commit_hook(&j->batch, NULL, insert_rows, j) ==
 			STORE_OK ? 0 : -1;
 	else
-		rc = insert_rows_only(j);
+		rc = db_transaction(j->db, insert_linked_rows, j);
 	store_batch_abort(&j->batch);
 	if (rc < 0) {
 		job_fail(j, DRV_ACCOUNT_BAD, "storing messages in %s: %s",
@@ -439,21 +433,31 @@ collect_deletes(struct sync_job *j)
 }
 
 static int
-rows_mark(struct sync_job *j, int pending)
+mark_pending(void *ctx)
 {
+	struct sync_job *j = ctx;
 	int rc = 0;
 
-	if (db_begin(j->db) < 0)
-		return -1;
 	for (size_t k = 0; rc == 0 && k < j->ndel; k++)
-		rc = pending ? state_row_set_pending(j->db, j->link.id,
-						     j->del[k]->id) :
-			state_row_delete(j->db, j->link.id, j->del[k]->id);
-	if (rc < 0) {
-		db_rollback(j->db);
-		return -1;
-	}
-	return db_commit(j->db);
+		rc = state_row_set_pending(j->db, j->link.id, j->del[k]->id);
+	return rc;
+}
+
+static int
+drop_deleted(void *ctx)
+{
+	struct sync_job *j = ctx;
+	int rc = 0;
+
+	for (size_t k = 0; rc == 0 && k < j->ndel; k++)
+		rc = state_row_delete(j->db, j->link.id, j->del[k]->id);
+	return rc;
+}
+
+static int
+rows_mark(struct sync_job *j, int pending)
+{
+	return db_transaction(j->db, pending ? mark_pending : drop_deleted, j);
 }
 
 static void
@@ -515,23 +519,24 @@ apply_remote_deletes(struct sync_job *j)
 	j->far->drv->expunge(j->far, j->del, j->ndel, on_deleted, j);
 }
 
-void
-apply_close_confirmed(struct sync_job *j)
+static int
+drop_confirmed(void *ctx)
 {
+	struct sync_job *j = ctx;
 	int rc = 0;
 
-	if (j->nclose == 0)
-		return;
-	if (db_begin(j->db) < 0) {
-		job_fail(j, DRV_BOX_BAD, "saving deletes: %s", db_error(j->db));
-		return;
-	}
 	for (size_t k = 0; rc == 0 && k < j->nclose; k++)
 		rc = state_row_delete(j->db, j->close_links[k],
 				      j->close_ids[k]);
-	if (rc < 0 || db_commit(j->db) < 0) {
-		if (j->db->in_tx)
-			db_rollback(j->db);
+	return rc;
+}
+
+void
+apply_close_confirmed(struct sync_job *j)
+{
+	if (j->nclose == 0)
+		return;
+	if (db_transaction(j->db, drop_confirmed, j) < 0) {
 		job_fail(j, DRV_BOX_BAD, "saving deletes: %s", db_error(j->db));
 		return;
 	}

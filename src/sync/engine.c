@@ -550,15 +550,12 @@ dry_run_counts(struct sync_job *j, const struct plan *p)
 }
 
 static int
-apply_state_moves(struct sync_job *j)
+state_moves(void *ctx)
 {
+	struct sync_job *j = ctx;
 	const struct plan *p = &j->plan;
 	int rc = 0;
 
-	if (p->nremap + p->nlocal_remap + p->ntombstone == 0)
-		return 0;
-	if (db_begin(j->db) < 0)
-		return -1;
 	for (size_t k = 0; rc == 0 && k < p->nremap; k++)
 		rc = state_row_remap(j->db, j->link.id,
 				     j->rows[p->remap[k].row].remote_id,
@@ -570,15 +567,36 @@ apply_state_moves(struct sync_job *j)
 	for (size_t k = 0; rc == 0 && k < p->ntombstone; k++)
 		rc = state_row_set_local(j->db, j->link.id,
 					 j->rows[p->tombstone[k]].remote_id, 0);
-	if (rc < 0) {
-		db_rollback(j->db);
+	return rc;
+}
+
+static int
+apply_state_moves(struct sync_job *j)
+{
+	const struct plan *p = &j->plan;
+
+	if (p->nremap + p->nlocal_remap + p->ntombstone == 0)
+		return 0;
+	if (db_transaction(j->db, state_moves, j) < 0)
 		return -1;
-	}
 	for (size_t k = 0; k < p->nlocal_remap; k++)
 		j->rows[p->local_remap[k].row].local_uid = p->local_remap[k].uid;
 	for (size_t k = 0; k < p->ntombstone; k++)
 		j->rows[p->tombstone[k]].local_uid = 0;
-	return db_commit(j->db);
+	return 0;
+}
+
+static int
+drop_rows(void *ctx)
+{
+	struct sync_job *j = ctx;
+	const struct plan *p = &j->plan;
+	int rc = 0;
+
+	for (size_t k = 0; rc == 0 && k < p->ndrop_rows; k++)
+		rc = state_row_delete(j->db, j->link.id,
+				      j->rows[p->drop_rows[k]].remote_id);
+	return rc;
 }
 
 /* Forward deletions: the store first, then the rows, so a crash in
@@ -587,7 +605,6 @@ static int
 apply_local_deletes(struct sync_job *j)
 {
 	const struct plan *p = &j->plan;
-	int rc = 0;
 
 	if (p->nlocal_expunge > 0) {
 		if (store_msg_expunge(j->st, j->local_folder.id,
@@ -600,19 +617,12 @@ apply_local_deletes(struct sync_job *j)
 	}
 	if (p->ndrop_rows == 0)
 		return 0;
-	if (db_begin(j->db) < 0)
+	if (db_transaction(j->db, drop_rows, j) < 0)
 		return -1;
-	for (size_t k = 0; rc == 0 && k < p->ndrop_rows; k++)
-		rc = state_row_delete(j->db, j->link.id,
-				      j->rows[p->drop_rows[k]].remote_id);
-	if (rc < 0) {
-		db_rollback(j->db);
-		return -1;
-	}
 	/* Dropped rows no longer claim their local message. */
 	for (size_t k = 0; k < p->ndrop_rows; k++)
 		j->rows[p->drop_rows[k]].local_uid = 0;
-	return db_commit(j->db);
+	return 0;
 }
 
 static int
