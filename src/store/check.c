@@ -307,7 +307,7 @@ missing(struct check *c, const struct folder_ref *ref,
 	    row->uid, row->base, c->repair ? " (dropped)" : "");
 	if (!c->repair)
 		return STORE_OK;
-	return index_drop_msg(c->st, ref->id, row->uid) < 0 ?
+	return index_drop_msg(c->st, ref->id, row->uid, 1) < 0 ?
 		STORE_TEMPFAIL : STORE_OK;
 }
 

@@ -185,7 +185,7 @@ drop_rows(struct store *st, int64_t folder_id, const uint32_t *uids,
 		gone[*ngone_r].basename = r.basename;
 		gone[(*ngone_r)++].flags = r.flags;
 		free(r.keywords);
-		if (index_drop_msg(st, folder_id, uids[i]) < 0)
+		if (index_drop_msg(st, folder_id, uids[i], 0) < 0)
 			rc = STORE_TEMPFAIL;
 	}
 	return rc;

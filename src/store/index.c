@@ -252,7 +252,7 @@ index_add_msg(struct store *st, int64_t folder_id, const char *basename,
 
 static int
 journal_expunge(struct store *st, int64_t folder_id, uint32_t uid,
-		const char *basename)
+		const char *basename, int lost)
 {
 	sqlite3_stmt *s;
 	uint64_t modseq;
@@ -265,13 +265,16 @@ journal_expunge(struct store *st, int64_t folder_id, uint32_t uid,
 	sqlite3_bind_int64(s, 1, folder_id);
 	sqlite3_bind_int64(s, 2, (int64_t)modseq);
 	sqlite3_bind_int64(s, 3, uid);
-	sqlite3_bind_int(s, 4, STORE_CHANGE_EXPUNGE);
-	sqlite3_bind_text(s, 5, basename, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, lost ? STORE_CHANGE_LOST : STORE_CHANGE_EXPUNGE);
+	/* A lost file that comes back (a restore) must be indexed again,
+	 * not removed as an interrupted expunge: no basename for those. */
+	if (!lost)
+		sqlite3_bind_text(s, 5, basename, -1, SQLITE_STATIC);
 	return run(st, s);
 }
 
 int
-index_drop_msg(struct store *st, int64_t folder_id, uint32_t uid)
+index_drop_msg(struct store *st, int64_t folder_id, uint32_t uid, int lost)
 {
 	sqlite3_stmt *s = db_prepare(st->db, "DELETE FROM messages"
 		" WHERE folder_id = ? AND uid = ? RETURNING basename");
@@ -288,9 +291,28 @@ index_drop_msg(struct store *st, int64_t folder_id, uint32_t uid)
 	sqlite3_finalize(s);
 	if (basename == NULL)
 		return rc == SQLITE_DONE ? 0 : -1;
-	rc = journal_expunge(st, folder_id, uid, basename);
+	rc = journal_expunge(st, folder_id, uid, basename, lost);
 	free(basename);
 	return rc == STORE_OK ? 1 : -1;
+}
+
+int
+store_msg_was_lost(struct store *st, int64_t folder_id, uint32_t uid)
+{
+	sqlite3_stmt *s = db_prepare(st->db, "SELECT kind FROM journal"
+		" WHERE folder_id = ? AND uid = ? AND kind IN (?, ?)"
+		" ORDER BY modseq DESC LIMIT 1");
+	int rc, lost = 0;
+
+	sqlite3_bind_int64(s, 1, folder_id);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_int(s, 3, STORE_CHANGE_EXPUNGE);
+	sqlite3_bind_int(s, 4, STORE_CHANGE_LOST);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		lost = sqlite3_column_int(s, 0) == STORE_CHANGE_LOST;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? lost : -1;
 }
 
 int

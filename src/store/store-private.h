@@ -122,7 +122,9 @@ uint32_t index_next_uidvalidity(struct store *st, const char *user);
 int index_add_msg(struct store *st, int64_t folder_id, const char *basename,
 		  const struct store_meta *m, uint32_t *uid_r);
 /* Deletes a row and journals the expunge; 1 done, 0 absent, -1 error. */
-int index_drop_msg(struct store *st, int64_t folder_id, uint32_t uid);
+/* lost: the file vanished (journaled as STORE_CHANGE_LOST). */
+int index_drop_msg(struct store *st, int64_t folder_id, uint32_t uid,
+		   int lost);
 /* 1 when a file of that basename was expunged (its unlink may have been
  * cut short by a crash), else 0. */
 int index_was_expunged(struct store *st, int64_t folder_id,

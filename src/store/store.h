@@ -82,8 +82,10 @@ struct store_msg {
 	char *path;		/* absolute path of the file right now */
 };
 
+/* LOST: the repair dropped a row whose file had vanished. It is not a
+ * user's deletion: sync must not pass it on as one (DESIGN invariant 2). */
 enum store_change_kind { STORE_CHANGE_APPEND, STORE_CHANGE_FLAGS,
-			 STORE_CHANGE_EXPUNGE };
+			 STORE_CHANGE_EXPUNGE, STORE_CHANGE_LOST };
 
 struct store_change {
 	uint64_t modseq;
@@ -211,6 +213,9 @@ void store_msg_clear(struct store_msg *m);
 int store_msg_find_copies(struct store *st, int64_t folder_id,
 			  const char *fp, const char *message_id,
 			  uint32_t *uids_r, size_t max, size_t *n_r);
+/* 1 if uid left the folder because its file was lost (a repair dropped
+ * it), 0 if it was expunged or never existed, -1 on error. */
+int store_msg_was_lost(struct store *st, int64_t folder_id, uint32_t uid);
 /* Opens the message file read-only; -1 with errno on failure. */
 int store_msg_open(struct store *st, int64_t folder_id, uint32_t uid);
 /* Adds then removes flags/keywords (keywords: space separated, may be NULL);

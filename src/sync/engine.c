@@ -650,6 +650,44 @@ apply_pulls(struct sync_job *j)
 	return 0;
 }
 
+static int
+local_has(const struct sync_job *j, uint32_t uid)
+{
+	size_t lo = 0, hi = j->nlocal;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (j->local[mid].uid == uid)
+			return 1;
+		if (j->local[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Rows whose local message is gone because its file was lost, not
+ * because somebody deleted it. */
+static void
+mark_lost(struct sync_job *j)
+{
+	for (size_t i = 0; i < j->nrows; i++) {
+		struct sync_row *r = &j->rows[i];
+
+		if (r->local_uid != 0 && !local_has(j, r->local_uid) &&
+		    store_msg_was_lost(j->st, j->local_folder.id,
+				       r->local_uid) == 1) {
+			r->lost = 1;
+			slog_warn(j->opt.session, "sync %s/%s: message %u of "
+				  "%s was lost here; fetching it again",
+				  j->acct.user, j->acct.name, r->local_uid,
+				  j->local_folder.name);
+		}
+	}
+}
+
 static void
 folder_plan(struct sync_job *j)
 {
@@ -657,6 +695,7 @@ folder_plan(struct sync_job *j)
 	int remote_changed, local_changed;
 
 	store_msg_list(j->st, j->local_folder.id, 1, collect_local, j);
+	mark_lost(j);
 	remote_changed = j->acct.proto == ACCOUNT_POP3 ?
 		plan_looks_like_reset(j->rows, j->nrows, j->remote.msgs,
 				      j->remote.count) :

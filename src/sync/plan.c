@@ -385,7 +385,10 @@ static void
 plan_row_local_gone(const struct plan_input *in, struct plan *p,
 		    struct candidates *c, size_t i, size_t j)
 {
-	if (mode_reverse(in->mode)) {
+	if (in->rows[i].lost) {
+		PUSH(p->drop_rows, p->ndrop_rows, i);
+		PUSH(p->fetch, p->nfetch, j);
+	} else if (mode_reverse(in->mode)) {
 		PUSH(c->remote_del_rows, c->nremote_del, i);
 		c->remote_del_idx = xrealloc(c->remote_del_idx,
 					     c->nremote_del * sizeof(size_t));

@@ -9,6 +9,8 @@
  * - A remote id with no state row is new: fetched in every mode.
  * - A row whose remote id vanished: forward/both expunge the local copy
  *   (forward deletion); other modes drop the row and keep the mail.
+ * - A row whose local copy was lost (its file vanished and the store's
+ *   repair dropped it) is fetched again: only a user's deletion counts.
  * - A row whose local copy vanished: reverse/both delete it remotely
  *   (reverse deletion); other modes keep the row as a tombstone
  *   (local_uid 0) so the message is not fetched again.
@@ -45,6 +47,8 @@ struct sync_row {
 	unsigned int flags;	/* last agreed */
 	char *keywords;		/* last agreed, normalised; never NULL */
 	int pending_delete;	/* a remote delete was started */
+	int lost;		/* the local file was lost (not deleted by a
+				   user): fetch it again, delete nothing */
 };
 
 /* One local message of the linked folder. */

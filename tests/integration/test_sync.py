@@ -419,3 +419,27 @@ def test_serve_stops_cleanly_in_the_middle_of_a_sync(cfx, dovecot):
     assert r.returncode == 0, r.stdout + r.stderr
     assert local_ids(cfx, "alice") == {f"t{i}@x": 1 for i in range(300)}
     assert remote_ids(dovecot, "alice") == {}
+
+
+@pytest.mark.parametrize("proto", ["imap", "pop3"])
+def test_a_lost_file_is_fetched_again_not_deleted_there(cfx, dovecot, proto):
+    seed(dovecot, n=3)
+    add_account(cfx, dovecot, "alice", "acct", proto=proto, mode="both")
+    assert sync(cfx).returncode == 0
+    # the disk loses one message file; the repair drops its row
+    path = next(r[4] for r in cfx.messages("alice") if r[3] == "m1@x")
+    os.unlink(path)
+    r = cfx.check(repair=True)
+    assert b"has no file" in r.stdout
+    r = sync(cfx)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b"lost here; fetching it again" in r.stderr
+    # invariant 2: not a user's deletion, so nothing is deleted there...
+    assert set(remote_ids(dovecot, "alice")) == {"m0@x", "m1@x", "m2@x"}
+    # ...and the copy here is restored from the server
+    assert local_ids(cfx, "alice") == {"m0@x": 1, "m1@x": 1, "m2@x": 1}
+    # a real deletion here still goes through
+    cfx.run("store", "expunge", "alice", "INBOX",
+            str(local_uid(cfx, "alice", "m0@x")))
+    assert sync(cfx).returncode == 0
+    assert set(remote_ids(dovecot, "alice")) == {"m1@x", "m2@x"}

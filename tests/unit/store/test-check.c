@@ -111,6 +111,7 @@ test_store_check_unindexed(void **state)
 struct kinds {
 	unsigned int expunges;
 	uint32_t uid;
+	unsigned int lost;
 };
 
 static int
@@ -118,9 +119,10 @@ count_expunges(const struct store_change *c, void *ctx)
 {
 	struct kinds *k = ctx;
 
-	if (c->kind == STORE_CHANGE_EXPUNGE) {
+	if (c->kind == STORE_CHANGE_EXPUNGE || c->kind == STORE_CHANGE_LOST) {
 		k->expunges++;
 		k->uid = c->uid;
+		k->lost += c->kind == STORE_CHANGE_LOST;
 	}
 	return 0;
 }
@@ -131,7 +133,7 @@ test_store_check_missing(void **state)
 	struct fx *fx = *state;
 	int64_t id = with_messages(fx, 2, 0);
 	struct store_check_report r;
-	struct kinds k = { 0, 0 };
+	struct kinds k = { 0, 0, 0 };
 	char path[512];
 
 	path_of(fx, id, 2, path, sizeof(path));
@@ -145,6 +147,11 @@ test_store_check_missing(void **state)
 					     &k), STORE_OK);
 	assert_int_equal(k.expunges, 1);
 	assert_int_equal(k.uid, 2);
+	/* journaled as lost, not as a user's expunge: sync must not pass
+	 * it on as a deletion */
+	assert_int_equal(k.lost, 1);
+	assert_int_equal(store_msg_was_lost(fx->st, id, 2), 1);
+	assert_int_equal(store_msg_was_lost(fx->st, id, 1), 0);
 	assert_clean(fx, 1);
 }
 
