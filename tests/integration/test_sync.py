@@ -395,14 +395,17 @@ def test_one_sync_per_user_at_a_time(cfx, dovecot):
     assert len(cfx.messages("alice")) == 2
 
 
-def test_serve_stops_cleanly_in_the_middle_of_a_sync(cfx, dovecot):
+def test_serve_stops_cleanly_in_the_middle_of_a_sync(cfx, dovecot,
+                                                     fault_proxy):
     import signal
     import time
     from conftest import BIN
     for i in range(300):
         dovecot.append("alice", "INBOX", make_message(msgid=f"t{i}@x",
                                                       size=40_000))
-    add_account(cfx, dovecot, "alice", "acct", mode="move")
+    # a slow link, so that the sync is surely still running at SIGTERM
+    px = fault_proxy("127.0.0.1", dovecot.imap_port, delay=0.01)
+    add_account(cfx, dovecot, "alice", "acct", mode="move", port=px.port)
     log = cfx.data.parent / "serve.log"
     proc = subprocess.Popen([BIN, "-c", str(cfx.conf), "serve"],
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT)
@@ -415,6 +418,7 @@ def test_serve_stops_cleanly_in_the_middle_of_a_sync(cfx, dovecot):
     there = set(remote_ids(dovecot, "alice"))
     assert all(v == 1 for v in here.values())
     assert set(here) | there == {f"t{i}@x" for i in range(300)}
+    px.delay = 0
     r = sync(cfx)
     assert r.returncode == 0, r.stdout + r.stderr
     assert local_ids(cfx, "alice") == {f"t{i}@x": 1 for i in range(300)}
