@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import BIN, init_data, make_message
-from peers.fixtures import dovecot_module, peer_ca  # noqa: F401
+from peers.fixtures import dovecot_module, fault_proxy, peer_ca  # noqa: F401
 from synchelp import add_account, local_uid, remote_uid, sync
 
 CRASH_EXIT = 86
@@ -104,7 +104,8 @@ def test_every_crash_point_of_a_two_way_sync(base_dir, dovecot_module, proto):
         verify(cfx, dov, proto, f"crash at {n} ({points[n - 1]})")
 
 
-def test_sigkill_during_a_500_message_move(base_dir, dovecot_module):
+def test_sigkill_during_a_500_message_move(base_dir, dovecot_module,
+                                           fault_proxy):
     dov = dovecot_module
     dov.reset()
     rng = random.Random(3)
@@ -116,7 +117,10 @@ def test_sigkill_during_a_500_message_move(base_dir, dovecot_module):
             msgid=msgid, size=rng.choice([1500, 4000, 12000, 40000])))
     cfx = init_data(base_dir)
     cfx.add_user("alice")
-    add_account(cfx, dov, "alice", "acct", mode="move",
+    # A slightly slowed link: however fast the sync gets, the 500 messages
+    # take long enough for 30 kills to land while work remains.
+    px = fault_proxy("127.0.0.1", dov.imap_port, delay=0.002)
+    add_account(cfx, dov, "alice", "acct", mode="move", port=px.port,
                 extra=["--folder", "INBOX"])
     kills = 0
     for attempt in range(300):
@@ -138,6 +142,7 @@ def test_sigkill_during_a_500_message_move(base_dir, dovecot_module):
         # never lost: every message is here or still there
         assert set(here) | there >= expected, (attempt, expected - set(here) - there, {k: v for k, v in here.items() if v > 1 or k == "-"})
     assert kills >= 30, kills
+    px.delay = 0
     r = sync(cfx)
     assert r.returncode == 0, r.stdout + r.stderr
     here = collections.Counter(r[3] for r in cfx.messages("alice"))
