@@ -308,6 +308,20 @@ add_unchanged_rows(struct sync_job *j, const struct drv_msg_list *l)
 	}
 }
 
+/* The far side failed on this folder: skip the folder, or stop the
+ * account when the connection itself is gone. */
+static void
+folder_failed(struct sync_job *j, enum drv_status st, const char *what)
+{
+	job_fail(j, st == DRV_ACCOUNT_BAD ? st : DRV_BOX_BAD, "%s %s: %s",
+		 what, j->link.remote_folder, job_far_error(j));
+	j->folder_failed = 1;
+	if (st == DRV_ACCOUNT_BAD)
+		job_close(j);
+	else
+		job_folder_done(j);
+}
+
 static void on_list(enum drv_status st, const struct drv_msg_list *l,
 		    void *ctx);
 
@@ -340,14 +354,7 @@ on_list(enum drv_status st, const struct drv_msg_list *l, void *ctx)
 	struct sync_job *j = ctx;
 
 	if (st != DRV_OK) {
-		job_fail(j, st == DRV_ACCOUNT_BAD ? st : DRV_BOX_BAD,
-			 "listing %s: %s", j->link.remote_folder,
-			 job_far_error(j));
-		j->folder_failed = 1;
-		if (st == DRV_ACCOUNT_BAD)
-			job_close(j);
-		else
-			job_folder_done(j);
+		folder_failed(j, st, "listing");
 		return;
 	}
 	for (size_t i = 0; i < l->count; i++)
@@ -403,14 +410,7 @@ on_open(enum drv_status st, const struct drv_box_info *info, void *ctx)
 	struct drv_list_req req = { .want_message_id = 0 };
 
 	if (st != DRV_OK) {
-		job_fail(j, st == DRV_ACCOUNT_BAD ? st : DRV_BOX_BAD,
-			 "opening %s: %s", j->link.remote_folder,
-			 job_far_error(j));
-		j->folder_failed = 1;
-		if (st == DRV_ACCOUNT_BAD)
-			job_close(j);
-		else
-			job_folder_done(j);
+		folder_failed(j, st, "opening");
 		return;
 	}
 	j->info = *info;
