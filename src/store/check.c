@@ -106,7 +106,11 @@ writer_alive(struct check *c, const char *name)
 	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
-/* ctime, not mtime: mtime carries the internal date and may be old. */
+/*
+ * ctime, not mtime: mtime carries the internal date and may be old.  A file
+ * stamped a little after c->now (the file system's clock can run ahead of
+ * time()) is age 0, not an error; -1 means the file is gone.
+ */
 static time_t
 age_of(struct check *c, const char *path)
 {
@@ -114,7 +118,7 @@ age_of(struct check *c, const char *path)
 
 	if (lstat(path, &sb) < 0)
 		return -1;
-	return c->now - sb.st_ctime;
+	return sb.st_ctime > c->now ? 0 : c->now - sb.st_ctime;
 }
 
 /* ---- tmp/ ------------------------------------------------------------- */
