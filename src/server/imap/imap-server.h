@@ -1,0 +1,31 @@
+#ifndef CONFLUX_IMAP_SERVER_H
+#define CONFLUX_IMAP_SERVER_H
+
+/* The IMAP4rev1 server (RFC 3501) with LITERAL+, IDLE, UIDPLUS, MOVE,
+ * NAMESPACE, ID, ENABLE, SPECIAL-USE, CONDSTORE, QRESYNC and UNSELECT.
+ * See docs/internals/server.md and server/common/server.h for the shared
+ * contract.
+ *
+ * One imap_server serves every IMAP listener of a daemon (plain port 143
+ * with STARTTLS, implicit TLS on 993). It borrows env (and everything env
+ * points to) until imap_server_free. Sessions are owned by the server. */
+
+struct conn;
+struct server_env;
+struct server_settings;
+struct imap_server;
+
+/* env and set are copied (the pointers inside env are borrowed). */
+struct imap_server *imap_server_new(const struct server_env *env,
+				    const struct server_settings *set);
+/* A listener_accept_cb: ctx is the imap_server. Takes over the caller's
+ * reference on c. After imap_server_shutdown the conn is closed at once. */
+void imap_server_accept(struct conn *c, const char *peer, void *ctx);
+/* Sends "* BYE Server shutting down" to every session and closes it. */
+void imap_server_shutdown(struct imap_server *s);
+/* Frees the server and any session still alive. NULL is a no-op. */
+void imap_server_free(struct imap_server **s);
+/* Sessions currently open. */
+unsigned int imap_server_sessions(const struct imap_server *s);
+
+#endif
