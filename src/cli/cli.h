@@ -30,6 +30,21 @@ struct conflux_config {
 	uint64_t max_header_parse;
 	char *tls_cert;
 	char *tls_key;
+	/* [server]: access servers (docs/internals/server.md) */
+	char *hostname;		/* NULL: gethostname() */
+	int plaintext_auth;	/* 0 loopback, 1 always */
+	unsigned int auth_fail_delay;	/* seconds */
+	long long auth_fail_limit;
+	unsigned int auth_cache_ttl;	/* seconds, 0: off */
+	long long max_connections;	/* per listener */
+	long long max_per_ip;
+	/* [imap] [pop3] [lmtp]: "" or NULL disables a listener */
+	char *imap_listen, *imap_tls_listen;
+	unsigned int imap_idle_timeout;
+	char *pop3_listen, *pop3_tls_listen;
+	unsigned int pop3_idle_timeout;
+	char *lmtp_listen;
+	unsigned int lmtp_idle_timeout;
 	long long max_delete_percent;	/* [sync] deletion guard */
 	long long max_jobs;		/* [sync] syncs at once */
 	long long max_per_host;		/* [sync] syncs at once per server */
@@ -65,6 +80,10 @@ void cli_config_free(struct conflux_config *conf);
 /* Loads config, switches to the configured user when root, opens what
  * flags ask for. Exits with a one-line message on failure. */
 void cli_open(struct cli_ctx *ctx, const char *config_opt, unsigned flags);
+/* cli_open in two steps, for `serve`, which binds its ports as root in
+ * between: load the config; then drop privileges and open the rest. */
+void cli_open_config(struct cli_ctx *ctx, const char *config_opt);
+void cli_open_rest(struct cli_ctx *ctx, unsigned flags);
 void cli_close(struct cli_ctx *ctx);
 
 /* The scheduler's limits and the deletion guard from [sync]. */

@@ -112,13 +112,25 @@ cli_open_registry(struct cli_ctx *ctx)
 }
 
 void
-cli_open(struct cli_ctx *ctx, const char *config_opt, unsigned flags)
+cli_open_config(struct cli_ctx *ctx, const char *config_opt)
 {
-	char *error = NULL;
-
 	memset(ctx, 0, sizeof(*ctx));
 	cli_config_load(cli_config_path(config_opt), &ctx->conf);
 	log_set_level((enum log_level)ctx->conf.log_level);
+}
+
+void
+cli_open(struct cli_ctx *ctx, const char *config_opt, unsigned flags)
+{
+	cli_open_config(ctx, config_opt);
+	cli_open_rest(ctx, flags);
+}
+
+void
+cli_open_rest(struct cli_ctx *ctx, unsigned flags)
+{
+	char *error = NULL;
+
 	if (cli_drop_privileges(ctx->conf.run_as, &error) < 0)
 		cli_die(EXIT_CONFIG, "%s", error);
 	if (flags & CLI_OPEN_KEY) {

@@ -231,3 +231,44 @@ timer_free(struct timer **tp)
 	event_free(t->ev);
 	free(t);
 }
+
+/* ---- readable file descriptors ---- */
+
+struct fd_watch {
+	struct event *ev;
+	fd_watch_cb *cb;
+	void *ctx;
+};
+
+static void
+fd_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct fd_watch *w = arg;
+
+	w->cb(w->ctx);
+}
+
+struct fd_watch *
+loop_watch_readable(struct loop *l, int fd, fd_watch_cb *cb, void *ctx)
+{
+	struct fd_watch *w = xcalloc(1, sizeof(*w));
+
+	w->cb = cb;
+	w->ctx = ctx;
+	w->ev = event_new(l->base, fd, EV_READ | EV_PERSIST, fd_readable, w);
+	if (w->ev == NULL || event_add(w->ev, NULL) < 0)
+		fatal("loop: cannot watch fd %d", fd);
+	return w;
+}
+
+void
+fd_watch_free(struct fd_watch **wp)
+{
+	struct fd_watch *w = *wp;
+
+	if (w == NULL)
+		return;
+	*wp = NULL;
+	event_free(w->ev);
+	free(w);
+}

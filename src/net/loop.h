@@ -64,4 +64,13 @@ timer_pending(const struct timer *t);
 void
 timer_free(struct timer **t);
 
+/* Calls cb(ctx) from the loop whenever fd is readable (until freed); the
+ * caller drains fd. For a worker thread's wake-up pipe. */
+typedef void fd_watch_cb(void *ctx);
+struct fd_watch *
+loop_watch_readable(struct loop *l, int fd, fd_watch_cb *cb, void *ctx);
+/* NULL is a no-op; *w is set to NULL. The fd stays open. */
+void
+fd_watch_free(struct fd_watch **w);
+
 #endif

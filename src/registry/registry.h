@@ -70,6 +70,13 @@ int registry_user_passwd(struct registry *reg, const char *user,
  * users cost the same time as known ones. */
 int registry_user_verify(struct registry *reg, const char *user,
 			 const char *password);
+/* For checks made off the loop (server/common/auth.c): the user's stored
+ * password hash, for password_verify() (lib/secret.h). An unknown user
+ * gets REG_NOTFOUND and a dummy hash that matches no password, so both
+ * cases cost the same to check. REG_ERROR on a database failure. */
+#define REGISTRY_HASH_MAX 128
+int registry_user_hash(struct registry *reg, const char *user,
+		       char hash[REGISTRY_HASH_MAX]);
 int registry_user_exists(struct registry *reg, const char *user);
 /* Sorted by name; non-zero from cb stops. */
 int registry_user_list(struct registry *reg,

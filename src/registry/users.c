@@ -140,6 +140,19 @@ lookup_hash(struct registry *reg, const char *user, char hash[128])
 }
 
 int
+registry_user_hash(struct registry *reg, const char *user,
+		   char hash[REGISTRY_HASH_MAX])
+{
+	int rc = REG_NOTFOUND;
+
+	if (registry_user_name_valid(user))
+		rc = lookup_hash(reg, user, hash);
+	if (rc == REG_NOTFOUND)
+		memcpy(hash, dummy_hash, sizeof(dummy_hash));
+	return rc;
+}
+
+int
 registry_user_verify(struct registry *reg, const char *user,
 		     const char *password)
 {

@@ -31,5 +31,7 @@ void notify_unwatch(struct notify_watch **w);
 /* Every watcher of folder_id is called once, soon, from the loop
  * (several calls before then coalesce). */
 void notify_changed(struct notify *n, int64_t folder_id);
+/* Every watcher is called (a sync in this daemon changed some folders). */
+void notify_all(struct notify *n);
 
 #endif
