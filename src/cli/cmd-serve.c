@@ -1,5 +1,6 @@
-/* conflux serve: the daemon. Binds (later: listeners), drops privileges,
- * checks the store, then runs the one event loop until SIGTERM/SIGINT. */
+/* conflux serve: the daemon. Binds its listeners, drops privileges, checks
+ * the store, then runs the one event loop (access servers, scheduled
+ * syncs, IDLE watches) until SIGTERM/SIGINT. */
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -8,8 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/serve.h"
 #include "lib/log.h"
 #include "net/loop.h"
+#include "server/common/notify.h"
 #include "sync/push.h"
 #include "sync/sched.h"
 
@@ -24,8 +27,11 @@ static const char serve_usage[] =
 	"usage: conflux serve [-c FILE]\n"
 	"\n"
 	"Runs the conflux daemon in the foreground until SIGTERM or SIGINT.\n"
-	"Started as root it switches to [server] user after binding its\n"
-	"ports. At start, and hourly, it runs the quick store check: stray\n"
+	"It serves the store over IMAP, POP3 and LMTP on the addresses of\n"
+	"the [imap], [pop3] and [lmtp] sections (the config `conflux init`\n"
+	"writes listens on 127.0.0.1 only: IMAP 1143, IMAPS 1993, POP3 1110,\n"
+	"POP3S 1995, LMTP 2424). Started as root it switches to [server]\n"
+	"user after binding its ports. At start, and hourly, it runs the quick store check: stray\n"
 	"tmp/ files are removed and folders whose file count differs from\n"
 	"the index are repaired. Logs go to [server] log_target.\n"
 	"Every external account syncs on its interval (jittered, with\n"
@@ -38,6 +44,7 @@ struct daemon {
 	struct timer *maintenance;
 	struct sched *sched;
 	struct push *push;
+	struct servers *servers;
 	struct timer *push_refresh;
 	struct timer *grace;
 	int stopping;
@@ -76,6 +83,8 @@ static void
 on_sync_report(const struct account *a, const struct sync_report *r,
 	       void *ctx)
 {
+	struct daemon *d = ctx;
+
 	log_write(r->status == DRV_OK ? LOG_LVL_INFO : LOG_LVL_WARN, NULL,
 		  "sync %s/%s: %s%u fetched, %u linked, %u deleted here, %u "
 		  "deleted there, %u flagged here, %u flagged there%s%s",
@@ -83,6 +92,10 @@ on_sync_report(const struct account *a, const struct sync_report *r,
 		  r->fetched, r->linked, r->deleted_here, r->deleted_there,
 		  r->flagged_here, r->flagged_there, r->error ? ": " : "",
 		  r->error ? r->error : "");
+	/* The sync wrote through this process's own database connection,
+	 * which the change poll cannot see: tell the sessions. */
+	if (r->fetched || r->deleted_here || r->flagged_here)
+		notify_all(servers_notify(d->servers));
 }
 
 static void on_stopped(void *ctx);
@@ -135,8 +148,9 @@ on_signal(int signo, void *ctx)
 		return;
 	}
 	d->stopping = 1;
-	log_info("signal %d: shutting down (%u syncs running)", signo,
-		 sched_running(d->sched));
+	log_info("signal %d: shutting down (%u syncs running, %u sessions)",
+		 signo, sched_running(d->sched), servers_sessions(d->servers));
+	servers_shutdown(d->servers);
 	timer_start(d->grace, SHUTDOWN_GRACE_MS, false);
 	sched_stop(d->sched);
 }
@@ -173,17 +187,19 @@ cmd_serve(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	/* Secrets will live in this process: no core dumps from here on. */
 	secret_protect_process();
-	cli_open(&d.ctx, config, CLI_OPEN_STORE | CLI_OPEN_SYNC |
-		 CLI_OPEN_KEY);
+	cli_open_config(&d.ctx, config);
 	log_open("conflux", (enum log_target)d.ctx.conf.log_target,
 		 (enum log_level)d.ctx.conf.log_level);
 	d.loop = loop_new();
+	d.servers = servers_bind(d.loop, &d.ctx.conf);
+	cli_open_rest(&d.ctx, CLI_OPEN_STORE | CLI_OPEN_SYNC | CLI_OPEN_KEY);
 	if (loop_on_signals(d.loop, on_signal, &d) < 0)
 		cli_die(EXIT_SOFTWARE, "cannot install signal handlers");
 	quick_check(&d);
 	d.maintenance = timer_new(d.loop, on_maintenance, &d);
 	timer_start(d.maintenance, MAINTENANCE_INTERVAL_MS, true);
 	start_sync(&d);
+	servers_start(d.servers, &d.ctx);
 	log_info("conflux %s ready (pid %ld, uid %ld, data %s)",
 		 CONFLUX_VERSION, (long)getpid(), (long)geteuid(),
 		 d.ctx.conf.data_dir);
@@ -192,6 +208,7 @@ cmd_serve(int argc, char **argv)
 	timer_free(&d.grace);
 	push_free(&d.push);
 	sched_free(&d.sched);
+	servers_free(&d.servers);
 	timer_free(&d.maintenance);
 	loop_free(&d.loop);
 	cli_close(&d.ctx);
