@@ -114,3 +114,8 @@ def make_message(subject="hello", body="Hello there.\r\n", msgid=None,
         filler = (("x" * 76) + eol).encode()
         data += filler * ((size - len(data)) // len(filler) + 1)
     return data
+
+
+# The `served` fixture (a running daemon with every listener) lives in
+# served.py; imported here so every test module can use it.
+from served import served  # noqa: E402,F401
