@@ -68,7 +68,7 @@ imap_id_parse(struct imap_cmd *cmd, const char *const **fields_r,
 	f = imap_cmd_alloc(cmd, (n / 2 + 1) * sizeof(*f));
 	v = imap_cmd_alloc(cmd, (n / 2 + 1) * sizeof(*v));
 	for (size_t i = 0; i < n / 2; i++) {
-		if (imap_arg_string(&l[2 * i], &f[i]) < 0 ||
+		if (imap_arg_quoted_string(&l[2 * i], &f[i]) < 0 ||
 		    strlen(f[i]) > ID_MAX_FIELD ||
 		    imap_arg_nstring(&l[2 * i + 1], &v[i]) < 0 ||
 		    (v[i] != NULL && strlen(v[i]) > ID_MAX_VALUE))

@@ -20,7 +20,7 @@ imap_arg_astring(const struct imap_cmd_arg *arg, const char **r)
 }
 
 int
-imap_arg_string(const struct imap_cmd_arg *arg, const char **r)
+imap_arg_quoted_string(const struct imap_cmd_arg *arg, const char **r)
 {
 	if (arg == NULL || (arg->type != IMAP_CARG_QUOTED &&
 			    arg->type != IMAP_CARG_LITERAL))
@@ -35,7 +35,7 @@ imap_arg_nstring(const struct imap_cmd_arg *arg, const char **r)
 		*r = NULL;
 		return 0;
 	}
-	return imap_arg_string(arg, r);
+	return imap_arg_quoted_string(arg, r);
 }
 
 int

@@ -113,9 +113,11 @@ imap_line_literal(const char *line, size_t len, uint64_t *size_r,
 		return 0;
 	start = i;
 	for (; i < digits_end; i++) {
-		if (n > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(line[i] - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
 			return 0;
-		n = n * 10 + (uint64_t)(line[i] - '0');
+		n = n * 10 + d;
 	}
 	i = start - 1;	/* the '{' */
 	if (i > 0 && line[i - 1] == '~')

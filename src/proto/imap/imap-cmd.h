@@ -135,7 +135,7 @@ int
 imap_arg_nstring(const struct imap_cmd_arg *arg, const char **r);
 /* string: QUOTED or LITERAL. */
 int
-imap_arg_string(const struct imap_cmd_arg *arg, const char **r);
+imap_arg_quoted_string(const struct imap_cmd_arg *arg, const char **r);
 /* A plain atom (ATOM or NIL, no brackets). */
 int
 imap_arg_atom(const struct imap_cmd_arg *arg, const char **r);

@@ -167,7 +167,7 @@ parse_modseq(struct sctx *c, struct imap_search_key *k)
 	k->type = IMAP_SK_MODSEQ;
 	if (a != NULL && (a->type == IMAP_CARG_QUOTED ||
 			  a->type == IMAP_CARG_LITERAL)) {
-		if (imap_arg_string(a, &k->entry) < 0 ||
+		if (imap_arg_quoted_string(a, &k->entry) < 0 ||
 		    !str_has_prefix_ci(k->entry, "/flags/") ||
 		    imap_arg_atom(next_arg(c), &type) < 0)
 			return serr(c, "Invalid MODSEQ entry");
