@@ -220,6 +220,13 @@ field_listed(const struct mime_section *sec, const struct mime_field *f)
 	return false;
 }
 
+static bool
+has_blank_line(const char *hdr, size_t len)
+{
+	return (len == 2 && hdr[0] == '\r' && hdr[1] == '\n') ||
+	       (len >= 4 && memcmp(hdr + len - 4, "\r\n\r\n", 4) == 0);
+}
+
 static int
 filter_header(const char *hdr, size_t len, const struct mime_section *sec,
 	      struct buf *out)
@@ -238,7 +245,11 @@ filter_header(const char *hdr, size_t len, const struct mime_section *sec,
 		if (ret == 0 && f.line[f.line_len - 1] != '\n')
 			ret = buf_append(out, "\r\n", 2);
 	}
-	return ret < 0 ? -1 : buf_append(out, "\r\n", 2);
+	/* HEADER.FIELDS always ends in a blank line; .NOT keeps the
+	 * header's own (none when the message is all header), as Dovecot */
+	if (ret == 0 && (want || has_blank_line(hdr, len)))
+		ret = buf_append(out, "\r\n", 2);
+	return ret < 0 ? -1 : 0;
 }
 
 static void

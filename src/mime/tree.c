@@ -161,6 +161,7 @@ struct hit {
 	size_t next;		/* start of the line after it */
 	const struct boundary *b;	/* NULL at the end of the message */
 	bool closing;		/* "--boundary--" */
+	size_t floor;		/* a part ending here ends no earlier */
 };
 
 struct parse_ctx {
@@ -193,6 +194,7 @@ set_hit(const struct parse_ctx *ctx, size_t pos, const struct boundary *b,
 	const char *end = ctx->msg + ctx->len;
 
 	h->line = pos;
+	h->floor = 0;
 	h->b = b;
 	h->closing = end - after >= 2 && after[0] == '-' && after[1] == '-';
 	h->next = (size_t)(line_end(ctx->msg + pos, end) - ctx->msg);
@@ -202,6 +204,7 @@ static void
 set_eof(const struct parse_ctx *ctx, struct hit *h)
 {
 	h->line = h->next = ctx->len;
+	h->floor = 0;
 	h->b = NULL;
 	h->closing = false;
 }
@@ -299,6 +302,8 @@ finish_part(const struct parse_ctx *ctx, struct mime_part *part,
 		if (end > part->hdr_off && ctx->msg[end - 1] == '\r')
 			end--;
 	}
+	if (end < h->floor)
+		end = h->floor;
 	if (part->hdr_off + part->hdr_size > end)
 		part->hdr_size = end - part->hdr_off;
 	if (part->body_off > end)
@@ -358,8 +363,14 @@ parse_multipart(struct parse_ctx *ctx, struct mime_part *part,
 		child = parse_part(ctx, part, h->next, own, depth + 1, h);
 		append_child(part, &tail, child);
 	}
-	if (h->b == own)	/* the closing boundary: skip the epilogue */
-		find_boundary(ctx, h->next, own->outer, h);
+	if (h->b == own) {
+		/* the closing boundary: skip the epilogue. Its line end is
+		 * the boundary's own, so the next boundary cannot take it. */
+		size_t epilogue = h->next;
+
+		find_boundary(ctx, epilogue, own->outer, h);
+		h->floor = epilogue;
+	}
 }
 
 static void
