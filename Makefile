@@ -42,10 +42,12 @@ fuzz: deps
 	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz \
 		-Dfuzz=true -Dtests=false
 	ninja -C build-fuzz
-	for t in pop3-resp imap-resp; do \
+	for t in pop3-resp imap-resp imap-cmd pop3-cmd lmtp-cmd mime; do \
+		[ -x build-fuzz/tests/fuzz/fuzz-$$t ] || continue; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 		mkdir -p build-fuzz/corpus-$$t && \
 		build-fuzz/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
-			-dict=tests/fuzz/$$t.dict build-fuzz/corpus-$$t \
+			$$dict build-fuzz/corpus-$$t \
 			tests/fuzz/corpus/$$t || exit 1; \
 	done
 
