@@ -1,0 +1,123 @@
+/* FETCH items that need the message itself: ENVELOPE, BODY,
+ * BODYSTRUCTURE, BODY[section]<partial>, RFC822, RFC822.HEADER,
+ * RFC822.TEXT. */
+
+#include <string.h>
+
+#include "mime/imap-mime.h"
+#include "proto/imap/imap-fetch-items.h"
+#include "server/imap/imap-msg.h"
+#include "server/imap/imap-session.h"
+
+static void
+append_literal(struct buf *out, const char *data, size_t len)
+{
+	if (len == 0) {
+		buf_append_str(out, "\"\"");
+		return;
+	}
+	buf_printf(out, "{%zu}\r\n", len);
+	buf_append(out, data, len);
+}
+
+static void
+append_partial(struct buf *out, const struct imap_fetch_item *it,
+	       const char *data, size_t len)
+{
+	if (it->partial) {
+		uint64_t off = it->origin < len ? it->origin : len;
+		uint64_t n = len - off;
+		if (n > it->length)
+			n = it->length;
+		data += off;
+		len = (size_t)n;
+	}
+	append_literal(out, data, len);
+}
+
+static enum mime_section_text
+section_text(enum imap_section_spec spec)
+{
+	switch (spec) {
+	case IMAP_SECTION_HEADER:
+		return MIME_SECTION_HEADER;
+	case IMAP_SECTION_HEADER_FIELDS:
+		return MIME_SECTION_HEADER_FIELDS;
+	case IMAP_SECTION_HEADER_FIELDS_NOT:
+		return MIME_SECTION_HEADER_FIELDS_NOT;
+	case IMAP_SECTION_TEXT:
+		return MIME_SECTION_TEXT;
+	case IMAP_SECTION_MIME:
+		return MIME_SECTION_MIME;
+	case IMAP_SECTION_ALL:
+	default:
+		return MIME_SECTION_WHOLE;
+	}
+}
+
+static int
+section(const struct imap_fetch_item *it, struct imap_msgdata *md,
+	struct buf *out)
+{
+	struct mime_section sec;
+	struct buf scratch;
+	const char *data;
+	size_t len, i;
+	int rc;
+
+	memset(&sec, 0, sizeof(sec));
+	if (it->nparts > MIME_SECTION_MAX_PATH)
+		return -1;
+	for (i = 0; i < it->nparts; i++)
+		sec.path[i] = it->parts[i];
+	sec.path_len = (unsigned int)it->nparts;
+	sec.text = section_text(it->spec);
+	sec.fields = (char **)it->fields;
+	sec.nfields = (unsigned int)it->nfields;
+	buf_init(&scratch, md->data.len + 1024);
+	rc = mime_section_get(imap_msg_tree(md), buf_cstr(&md->data), &sec,
+			      &scratch, &data, &len);
+	if (rc == 0)
+		append_partial(out, it, data, len);
+	buf_free(&scratch);
+	return rc;
+}
+
+/* Appends "NAME value" for one item that needs message data. */
+int
+imap_fetch_body_item(const struct imap_fetch_item *it,
+		     struct imap_msgdata *md, struct buf *out)
+{
+	const char *msg = buf_cstr(&md->data);
+	size_t hlen = imap_msg_header_len(md);
+
+	buf_append_str(out, it->name);
+	buf_append_c(out, ' ');
+	switch (it->type) {
+	case IMAP_FETCH_ENVELOPE:
+		return mime_write_envelope(msg, hlen, out);
+	case IMAP_FETCH_BODY:
+		return mime_write_bodystructure(imap_msg_tree(md), msg, false,
+						out);
+	case IMAP_FETCH_BODYSTRUCTURE:
+		return mime_write_bodystructure(imap_msg_tree(md), msg, true,
+						out);
+	case IMAP_FETCH_RFC822:
+		append_literal(out, msg, md->data.len);
+		return 0;
+	case IMAP_FETCH_RFC822_HEADER:
+		append_literal(out, msg, hlen);
+		return 0;
+	case IMAP_FETCH_RFC822_TEXT:
+		append_literal(out, msg + hlen, md->data.len - hlen);
+		return 0;
+	case IMAP_FETCH_BODY_SECTION:
+		if (it->nparts == 0 && it->spec == IMAP_SECTION_ALL) {
+			append_partial(out, it, msg, md->data.len);
+			return 0;
+		}
+		return section(it, md, out);
+	default:
+		return -1;
+	}
+}

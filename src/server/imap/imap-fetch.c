@@ -1,0 +1,388 @@
+/* FETCH and UID FETCH (RFC 3501 6.4.5, CHANGEDSINCE/VANISHED RFC 7162).
+ *
+ * The messages are walked with store_msg_list from the first wanted UID;
+ * one response is built per message and queued. When the write queue goes
+ * above its high-water mark the walk stops and resumes on CONN_DRAINED,
+ * so a FETCH 1:* of a big folder never holds more than one message and
+ * the conn's queue in memory. Implicit \Seen is set before the walk (the
+ * store is not written to from inside a listing). */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "lib/xalloc.h"
+#include "net/conn.h"
+#include "proto/imap/imap-fetch-items.h"
+#include "proto/imap/imap-seqset.h"
+#include "server/common/notify.h"
+#include "server/imap/imap-msg.h"
+#include "server/imap/imap-session.h"
+#include "store/store.h"
+
+struct fetch_ctx {
+	struct imap_fetch_args fa;
+	uint32_t *uids;		/* wanted, ascending */
+	size_t n, pos;
+	uint32_t *seen;		/* UIDs that got \Seen now, ascending */
+	size_t nseen;
+	bool want_flags;	/* FLAGS asked for */
+	bool want_modseq;	/* MODSEQ asked for */
+	bool stopped;		/* write queue full: resume when drained */
+	bool failed;		/* a message could not be read */
+};
+
+static bool
+u32_in(const uint32_t *a, size_t n, uint32_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] == key)
+			return true;
+		if (a[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* ---- one message ---- */
+
+static void
+simple_item(struct imap_session *s, const struct imap_fetch_item *it,
+	    const struct store_msg *m, struct buf *out)
+{
+	(void)s;
+	switch (it->type) {
+	case IMAP_FETCH_FLAGS:
+		buf_append_str(out, "FLAGS (");
+		imap_flags_append(out, m->flags, m->keywords);
+		buf_append_c(out, ')');
+		break;
+	case IMAP_FETCH_INTERNALDATE:
+		buf_append_str(out, "INTERNALDATE \"");
+		time_format_internaldate(m->internal_date,
+					 time_local_offset(m->internal_date),
+					 out);
+		buf_append_c(out, '"');
+		break;
+	case IMAP_FETCH_RFC822_SIZE:
+		buf_printf(out, "RFC822.SIZE %llu",
+			   (unsigned long long)m->size);
+		break;
+	case IMAP_FETCH_UID:
+		buf_printf(out, "UID %u", m->uid);
+		break;
+	case IMAP_FETCH_MODSEQ:
+		buf_printf(out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool
+needs_message(enum imap_fetch_type t)
+{
+	return t != IMAP_FETCH_FLAGS && t != IMAP_FETCH_INTERNALDATE &&
+	       t != IMAP_FETCH_RFC822_SIZE && t != IMAP_FETCH_UID &&
+	       t != IMAP_FETCH_MODSEQ;
+}
+
+static int
+build_items(struct imap_session *s, struct fetch_ctx *fc,
+	    const struct store_msg *m, struct imap_msgdata *md,
+	    struct buf *out)
+{
+	const struct imap_fetch_items *items = &fc->fa.items;
+	size_t i;
+
+	for (i = 0; i < items->count; i++) {
+		const struct imap_fetch_item *it = &items->items[i];
+		if (i > 0)
+			buf_append_c(out, ' ');
+		if (!needs_message(it->type))
+			simple_item(s, it, m, out);
+		else if (imap_fetch_body_item(it, md, out) < 0)
+			return -1;
+	}
+	if (!fc->want_flags && u32_in(fc->seen, fc->nseen, m->uid)) {
+		buf_append_str(out, " FLAGS (");
+		imap_flags_append(out, m->flags, m->keywords);
+		buf_append_c(out, ')');
+	}
+	if (fc->fa.modseq && !fc->want_modseq)
+		buf_printf(out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+	return 0;
+}
+
+/* Queues one message's response; 1 when the queue is now full. */
+static int
+fetch_one(struct imap_session *s, struct fetch_ctx *fc,
+	  const struct store_msg *m)
+{
+	const struct imap_fetch_items *items = &fc->fa.items;
+	struct imap_msgdata md;
+	struct buf out;
+	bool have = false;
+	int rc;
+
+	memset(&md, 0, sizeof(md));
+	if (items->need_body || items->need_header) {
+		if (imap_msg_read(m->path, items->need_body, &md) < 0) {
+			fc->failed = true;
+			return 0;
+		}
+		have = true;
+	}
+	buf_init(&out, SIZE_MAX / 2);
+	buf_printf(&out, "* %u FETCH (", imap_view_seq(&s->view, m->uid));
+	if (build_items(s, fc, m, &md, &out) < 0) {
+		fc->failed = true;
+		rc = 0;
+	} else {
+		buf_append_str(&out, ")\r\n");
+		rc = imap_write(s, out.data, out.len) == 1 ? 1 : 0;
+	}
+	buf_free(&out);
+	if (have)
+		imap_msg_free(&md);
+	return rc;
+}
+
+/* ---- the walk ---- */
+
+static int
+fetch_cb(const struct store_msg *m, void *ctx)
+{
+	struct imap_session *s = ctx;
+	struct fetch_ctx *fc = s->cmd_ctx;
+
+	while (fc->pos < fc->n && fc->uids[fc->pos] < m->uid)
+		fc->pos++;		/* expunged meanwhile: skip */
+	if (fc->pos >= fc->n)
+		return 1;
+	if (fc->uids[fc->pos] != m->uid)
+		return 0;
+	fc->pos++;
+	if (imap_view_seq(&s->view, m->uid) == 0)
+		return 0;
+	if (fc->fa.changedsince_set && m->modseq <= fc->fa.changedsince)
+		return 0;
+	if (fetch_one(s, fc, m) == 1) {
+		fc->stopped = true;
+		return 1;
+	}
+	return fc->pos >= fc->n;
+}
+
+static void
+fetch_free(struct imap_session *s)
+{
+	struct fetch_ctx *fc = s->cmd_ctx;
+
+	if (fc == NULL)
+		return;
+	free(fc->uids);
+	free(fc->seen);
+	free(fc);
+	s->cmd_ctx = NULL;
+}
+
+static void fetch_drained(struct imap_session *s);
+
+/* true when the command has finished (tagged reply queued). */
+static bool
+fetch_run(struct imap_session *s)
+{
+	struct fetch_ctx *fc = s->cmd_ctx;
+	int rc = STORE_OK;
+
+	while (fc->pos < fc->n && rc == STORE_OK) {
+		fc->stopped = false;
+		rc = store_msg_list(imap_store(s), s->sel.folder_id,
+				    fc->uids[fc->pos], fetch_cb, s);
+		if (fc->stopped) {
+			s->on_drained = fetch_drained;
+			return false;
+		}
+		if (rc == STORE_OK)
+			break;	/* the listing ended: the rest is gone */
+	}
+	if (fc->nseen > 0)
+		notify_changed(s->server->env.notify, s->sel.folder_id);
+	if (rc != STORE_OK)
+		imap_tagged(s, "NO", "[SERVERBUG] Internal error.");
+	else if (fc->failed)
+		imap_tagged(s, "NO", "Some messages could not be FETCHed.");
+	else
+		imap_tagged(s, "OK", "Fetch completed.");
+	fetch_free(s);
+	return true;
+}
+
+static void
+fetch_drained(struct imap_session *s)
+{
+	s->on_drained = NULL;
+	if (fetch_run(s))
+		imap_cmd_done(s);
+}
+
+/* ---- implicit \Seen, VANISHED ---- */
+
+struct seen_ctx {
+	struct fetch_ctx *fc;
+	size_t pos, cap;
+};
+
+static int
+unseen_cb(const struct store_msg *m, void *ctx)
+{
+	struct seen_ctx *sc = ctx;
+	struct fetch_ctx *fc = sc->fc;
+
+	while (sc->pos < fc->n && fc->uids[sc->pos] < m->uid)
+		sc->pos++;
+	if (sc->pos >= fc->n)
+		return 1;
+	if (fc->uids[sc->pos] != m->uid || (m->flags & STORE_F_SEEN))
+		return 0;
+	if (fc->nseen == sc->cap) {
+		sc->cap = sc->cap < 64 ? 64 : sc->cap * 2;
+		fc->seen = xrealloc(fc->seen, sc->cap * sizeof(uint32_t));
+	}
+	fc->seen[fc->nseen++] = m->uid;
+	return 0;
+}
+
+static void
+set_seen(struct imap_session *s, struct fetch_ctx *fc)
+{
+	struct seen_ctx sc = { fc, 0, 0 };
+	size_t i;
+
+	if (fc->n == 0 ||
+	    store_msg_list(imap_store(s), s->sel.folder_id, fc->uids[0],
+			   unseen_cb, &sc) != STORE_OK)
+		return;
+	for (i = 0; i < fc->nseen; i++) {
+		uint64_t modseq = 0;
+		if (store_msg_set_flags(imap_store(s), s->sel.folder_id,
+					fc->seen[i], STORE_F_SEEN, 0, NULL,
+					NULL, &modseq) == STORE_OK &&
+		    modseq != 0)
+			imap_view_own(&s->view, modseq);
+	}
+}
+
+struct vanished_ctx {
+	const struct imap_range *r;
+	size_t nr;
+	const struct imap_view *view;
+	uint32_t *uids;
+	size_t n, cap;
+};
+
+static int
+vanished_cb(const struct store_change *c, void *ctx)
+{
+	struct vanished_ctx *v = ctx;
+
+	if ((c->kind != STORE_CHANGE_EXPUNGE && c->kind != STORE_CHANGE_LOST) ||
+	    !imap_seqset_contains(v->r, v->nr, c->uid) ||
+	    imap_view_seq(v->view, c->uid) != 0)
+		return 0;
+	if (v->n == v->cap) {
+		v->cap = v->cap < 64 ? 64 : v->cap * 2;
+		v->uids = xrealloc(v->uids, v->cap * sizeof(uint32_t));
+	}
+	v->uids[v->n++] = c->uid;
+	return 0;
+}
+
+static void
+send_vanished(struct imap_session *s, const struct fetch_ctx *fc)
+{
+	struct vanished_ctx v;
+	struct imap_range *r;
+	const char *err;
+	struct buf out;
+
+	memset(&v, 0, sizeof(v));
+	if (imap_seqset_parse(fc->fa.seqset, UINT32_MAX, 1000000, &r, &v.nr,
+			      &err) < 0)
+		return;
+	v.r = r;
+	v.view = &s->view;
+	store_changes_since(imap_store(s), s->sel.folder_id,
+			    fc->fa.changedsince, vanished_cb, &v);
+	if (v.n > 0) {
+		buf_init(&out, SIZE_MAX / 2);
+		imap_seqset_format(v.uids, v.n, &out);
+		imap_printf(s, "* VANISHED (EARLIER) %s", buf_cstr(&out));
+		buf_free(&out);
+	}
+	free(v.uids);
+	free(r);
+}
+
+/* ---- the command ---- */
+
+static void
+note_wanted(struct fetch_ctx *fc)
+{
+	size_t i;
+
+	for (i = 0; i < fc->fa.items.count; i++) {
+		enum imap_fetch_type t = fc->fa.items.items[i].type;
+		if (t == IMAP_FETCH_FLAGS)
+			fc->want_flags = true;
+		if (t == IMAP_FETCH_MODSEQ)
+			fc->want_modseq = true;
+	}
+}
+
+static bool
+binary_asked(const struct imap_fetch_items *items)
+{
+	size_t i;
+
+	for (i = 0; i < items->count; i++)
+		if (items->items[i].type == IMAP_FETCH_BINARY ||
+		    items->items[i].type == IMAP_FETCH_BINARY_SIZE)
+			return true;
+	return false;
+}
+
+bool
+imap_handle_fetch(struct imap_session *s)
+{
+	struct fetch_ctx *fc = xcalloc(1, sizeof(*fc));
+	const char *error;
+
+	s->cmd_ctx = fc;
+	s->on_abort = fetch_free;
+	if (imap_fetch_parse(&s->cmd, &fc->fa, &error) < 0 ||
+	    (binary_asked(&fc->fa.items) && (error = "BINARY isn't supported.")) ||
+	    (fc->fa.vanished && !s->qresync &&
+	     (error = "QRESYNC isn't enabled.")) ||
+	    imap_resolve_set(s, fc->fa.seqset, s->cmd.uid, &fc->uids, &fc->n,
+			     &error) < 0) {
+		fetch_free(s);
+		imap_bad(s, error);
+		return true;
+	}
+	if (fc->fa.changedsince_set || fc->fa.modseq)
+		s->condstore = true;
+	note_wanted(fc);
+	if (fc->fa.vanished)
+		send_vanished(s, fc);
+	if (fc->fa.items.sets_seen && !s->sel.readonly)
+		set_seen(s, fc);
+	return fetch_run(s);
+}
