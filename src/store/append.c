@@ -550,3 +550,142 @@ store_append(struct store *st, const char *user, const char *folder,
 		*uid_r = uid;
 	return rc;
 }
+
+/* ---- group commit ------------------------------------------------------ */
+
+static int
+sync_many(struct store_batch **b, size_t n, int *rcs)
+{
+	size_t total = 0, first = n;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] != STORE_OK)
+			continue;
+		total += b[i]->n;
+		first = first < n ? first : i;
+	}
+	if (total == 0)
+		return STORE_OK;
+	if (total >= BATCH_SYNCFS_MIN &&
+	    (rc = syncfs_batch(b[first])) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] != STORE_OK)
+			continue;
+		if (total < BATCH_SYNCFS_MIN)
+			rcs[i] = fsync_each(b[i]);
+		if (rcs[i] == STORE_OK)
+			rcs[i] = close_all(b[i]);
+	}
+	return STORE_OK;
+}
+
+/* Each distinct cur/ once; with many of them one syncfs() flushes every
+ * directory entry together. */
+static void
+fsync_dirs_many(struct store_batch **b, size_t n, int *rcs)
+{
+	size_t ndirs = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ndirs += rcs[i] == STORE_OK && b[i]->n > 0;
+	if (ndirs >= BATCH_SYNCFS_MIN) {
+		for (size_t i = 0; i < n; i++) {
+			if (rcs[i] == STORE_OK && b[i]->n > 0) {
+				int rc = syncfs_batch(b[i]);
+
+				for (size_t j = i; j < n; j++)
+					rcs[j] = rcs[j] == STORE_OK ? rc :
+						rcs[j];
+				return;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *cur;
+		int seen = 0;
+
+		if (rcs[i] != STORE_OK || b[i]->n == 0)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = rcs[j] == STORE_OK &&
+				b[j]->folder.id == b[i]->folder.id;
+		if (seen)
+			continue;
+		cur = xasprintf("%s/cur", b[i]->folder.dir);
+		crash_point("store.dir.fsync");
+		if (maildir_fsync_dir(cur) < 0) {
+			int rc = store_fail_errno(b[i]->st, errno, "syncing",
+						  cur);
+
+			for (size_t j = i; j < n; j++)
+				if (rcs[j] == STORE_OK &&
+				    b[j]->folder.id == b[i]->folder.id)
+					rcs[j] = rc;
+		}
+		free(cur);
+	}
+}
+
+static int
+index_many(struct store *st, struct store_batch **b, size_t n,
+	   const int *rcs)
+{
+	int rc = index_begin(st);
+	uint32_t uid;
+
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		for (size_t j = 0; rc == STORE_OK && rcs[i] == STORE_OK &&
+		     j < b[i]->n; j++) {
+			struct store_draft *d = b[i]->drafts[j];
+
+			rc = index_add_msg(st, b[i]->folder.id, d->basename,
+					   &d->meta, &uid);
+		}
+	}
+	if (rc == STORE_OK)
+		return index_commit(st);
+	if (st->db->in_tx)
+		db_rollback(st->db);
+	return rc;
+}
+
+size_t
+store_batch_commit_many(struct store_batch **b, size_t n, int *rcs)
+{
+	struct store *st = NULL;
+	size_t done = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		rcs[i] = b[i] == NULL ? STORE_REJECT : check_ready(b[i]);
+		st = b[i] != NULL ? b[i]->st : st;
+	}
+	if (st == NULL)
+		return 0;
+	if ((rc = sync_many(b, n, rcs)) != STORE_OK) {
+		for (size_t i = 0; i < n; i++)
+			rcs[i] = rcs[i] == STORE_OK ? rc : rcs[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; rcs[i] == STORE_OK && j < b[i]->n; j++)
+			rcs[i] = rename_draft(b[i]->drafts[j]);
+	}
+	fsync_dirs_many(b, n, rcs);
+	/* A failed shared transaction may be one batch's fault (its folder
+	 * went away): give each its own chance rather than fail them all. */
+	if (index_many(st, b, n, rcs) != STORE_OK) {
+		for (size_t i = 0; i < n; i++)
+			if (rcs[i] == STORE_OK)
+				rcs[i] = index_all(b[i], NULL, NULL, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == NULL)
+			continue;
+		done += rcs[i] == STORE_OK;
+		batch_free(b[i], rcs[i] != STORE_OK);
+		b[i] = NULL;
+	}
+	return done;
+}

@@ -177,6 +177,17 @@ typedef int store_commit_hook(const uint32_t *uids, size_t n, void *ctx);
 int store_batch_commit_hook(struct store_batch **b, uint32_t *uids_r,
 			    store_commit_hook *hook, void *ctx);
 
+/* Group commit: several batches (any users and folders of this store) in
+ * one pass. The files of all of them are made durable together (one
+ * syncfs() from 8 drafts on, counted over all batches), then renamed, each
+ * distinct cur/ directory fsynced once (one syncfs() from 8 directories
+ * on), and every row is committed in one index transaction. rcs_r[i]
+ * receives batch i's result: a batch that fails on its own files does not
+ * take the others down; if the shared transaction fails, each remaining
+ * batch is tried again in a transaction of its own. Every batch is freed
+ * and b[i] set to NULL. Returns how many batches were committed. */
+size_t store_batch_commit_many(struct store_batch **b, size_t n, int *rcs_r);
+
 /* What a finished draft turned out to be (valid until the batch ends). */
 struct store_draft_info {
 	uint64_t size;		/* RFC822.SIZE */
