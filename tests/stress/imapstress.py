@@ -28,6 +28,11 @@ response that contradicts the model:
     before the command, a UID that later FETCHes as other content;
     COPYUID source UIDs that are not the UIDs of the messages copied; a
     MOVEd message still present after MOVE;
+  - messages another session expunged: a server may leave them out of a
+    FETCH (RFC 2180 4.1), answer BODY[] NIL with OK [EXPUNGEISSUED] (RFC
+    5530, Dovecot) or NO, and a COPY/MOVE of only such messages is OK
+    without COPYUID; any message treated so must then be reported
+    expunged by the NOOP the client sends next;
   - content: every appended message has a unique X-Stress-Token header; a
     BODY[] must equal, byte for byte, what was appended under that token,
     and a UID's content never changes (with fresh mailboxes every message
@@ -211,6 +216,7 @@ class StressClient:
         # own keyword knowledge: (user, mbox, uidv, uid) -> {KW: bool}
         self.own = collections.defaultdict(dict)
         self.errors = 0
+        self.pending_gone = []
 
     # -- reporting -------------------------------------------------------
     def state_error(self, msg):
@@ -397,6 +403,7 @@ class StressClient:
         if body is None:
             if cmd is not None:
                 cmd.nil_body = True
+            self.gone(msg, f"answered BODY[] NIL")
             return
         mt = TOKEN_RE.search(body.split(b"\r\n\r\n", 1)[0])
         tok = mt.group(1).decode() if mt else None
@@ -459,6 +466,26 @@ class StressClient:
                 self.protocol_error(f"NO: {rep!r}")
         return rep
 
+    def gone(self, msg, why):
+        """msg was treated as expunged by another session: the next NOOP
+        must report its EXPUNGE."""
+        self.pending_gone.append((msg, why, self.cmd.text if self.cmd
+                                  else ""))
+
+    async def do_poll(self):
+        m = self.model
+        pending, self.pending_gone = self.pending_gone, []
+        await self.run_cmd("NOOP", label="NOOP (expunge poll)")
+        if self.model is m:
+            present = {id(x): i + 1 for i, x in enumerate(m.msgs)}
+            for msg, why, text in pending:
+                if id(msg) in present:
+                    self.state_error(
+                        f"message {present[id(msg)]} (UID {msg.uid}) was "
+                        f"{why} ({text[:60]}), as if expunged, but NOOP "
+                        f"reported no EXPUNGE for it")
+        self.end_cmd()
+
     def end_cmd(self):
         self.cmd = None
 
@@ -477,6 +504,7 @@ class StressClient:
         mbox = mbox or self.rnd.choice(self.args.mailbox_names)
         start = time.monotonic()
         self.model = Model(self.user, mbox)
+        self.pending_gone = []
         rep = await self.run_cmd("SELECT", mbox)
         m = self.model
         if rep.status != "OK":
@@ -509,13 +537,12 @@ class StressClient:
         n0 = len(m.msgs)
         rep = await self.run_cmd("FETCH", "1:*", items,
                                  label="FETCH 1:* (UID FLAGS)")
-        if rep.status == "OK" and self.model is m and not expunge_issued(rep):
+        if rep.status == "OK" and self.model is m:
             seen = set(self.cmd.fetched)
             missing = [s for s in range(1, min(n0, len(m.msgs)) + 1)
                        if s not in seen]
-            if missing:
-                self.state_error(f"FETCH 1:* answered OK but returned "
-                                 f"nothing for messages {missing[:10]}")
+            for s in missing:
+                self.gone(m.msgs[s - 1], "left out of FETCH 1:*")
         self.end_cmd()
 
     def pick_seqs(self, maxn=5, known=False):
@@ -552,17 +579,23 @@ class StressClient:
                                      f"(UID FLAGS {item})",
                                      label="FETCH BODY[]")
         cmd = self.cmd
-        # RFC 5530: OK [EXPUNGEISSUED] when another session expunged some
-        # of them; Dovecot then answers BODY[] NIL for those
-        if rep.status == "OK" and self.model is m and not expunge_issued(rep):
-            if cmd.nil_body:
-                self.state_error("BODY[] NIL in an OK FETCH")
-            if not use_uid:
+        # Messages another session expunged may be left out of an answer
+        # (RFC 2180 4.1): OK without them, OK [EXPUNGEISSUED] (RFC 5530)
+        # with BODY[] NIL (Dovecot), or NO. Either way they must be
+        # reported expunged by the NOOP that follows.
+        if rep.status == "OK" and self.model is m:
+            if use_uid:
+                got = {int(v[b"UID"]) for v in cmd.fetched.values()
+                       if b"BODY[]" in v and b"UID" in v}
+                for msg in m.msgs:
+                    if msg.uid in uids and msg.uid not in got:
+                        self.gone(msg, "left out of UID FETCH BODY[]")
+            else:
                 for s in seqs:
                     got = cmd.fetched.get(s)
-                    if got is None or b"BODY[]" not in got:
-                        self.state_error(f"FETCH answered OK without BODY[] "
-                                         f"for message {s}")
+                    if (got is None or b"BODY[]" not in got) and \
+                            s <= len(m.msgs):
+                        self.gone(m.msgs[s - 1], "left out of FETCH BODY[]")
         self.end_cmd()
 
     async def do_store(self):
@@ -690,6 +723,7 @@ class StressClient:
         gk = (self.user, dest)
         start = time.monotonic()
         src = {s: m.msgs[s - 1].uid for s in seqs}
+        src_msgs = [m.msgs[s - 1] for s in seqs]
         name = "MOVE" if move else "COPY"
         rep = await self.run_cmd(name, aimap.seqset(seqs), dest)
         cmd = self.cmd
@@ -733,8 +767,14 @@ class StressClient:
                 if left:
                     self.state_error(f"MOVE done, but UIDs {sorted(left)} "
                                      "are still in the source mailbox")
-        elif rep.status == "OK" and not self.sh.args.no_uidplus:
-            self.state_error(f"{name} OK without COPYUID (UIDPLUS)")
+        elif rep.status == "OK" and not self.sh.args.no_uidplus and \
+                self.model is m:
+            # nothing copied: all of them must have been expunged
+            present = {id(x) for x in m.msgs}
+            for msg in src_msgs:
+                if id(msg) not in present:
+                    continue
+                self.gone(msg, f"not copied by an OK {name} without COPYUID")
         self.end_cmd()
 
     async def do_noop(self):
@@ -774,6 +814,9 @@ class StressClient:
                     continue
                 if self.model is None:
                     await self.do_select()
+                    continue
+                if self.pending_gone:
+                    await self.do_poll()
                     continue
                 n = len(self.model.msgs)
                 w = [(k, v * (4 if k == "delete" and n > self.args.target
