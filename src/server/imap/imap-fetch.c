@@ -99,11 +99,20 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 	    struct buf *out)
 {
 	const struct imap_fetch_items *items = &fc->fa.items;
-	size_t i;
+	size_t i, start = out->len;
 
+	/* UID first, as Dovecot does (UID FETCH adds it at the end) */
+	for (i = 0; i < items->count; i++) {
+		if (items->items[i].type == IMAP_FETCH_UID) {
+			buf_printf(out, "UID %u", m->uid);
+			break;
+		}
+	}
 	for (i = 0; i < items->count; i++) {
 		const struct imap_fetch_item *it = &items->items[i];
-		if (i > 0)
+		if (it->type == IMAP_FETCH_UID)
+			continue;
+		if (out->len > start)
 			buf_append_c(out, ' ');
 		if (!needs_message(it->type))
 			simple_item(s, it, m, out);

@@ -113,6 +113,24 @@ reply_rc(struct imap_session *s, int rc, const char *ok)
 
 /* ---- CREATE, DELETE, RENAME ---- */
 
+/* RFC 3501 6.3.3: superior names that are needed are created too. */
+static int
+create_with_parents(struct imap_session *s, char *name)
+{
+	char *p;
+
+	for (p = strchr(name, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		int rc;
+		*p = '\0';
+		rc = strcmp(name, "INBOX") == 0 ? STORE_EXISTS
+		     : store_folder_create(imap_store(s), s->user, name, NULL);
+		*p = '/';
+		if (rc != STORE_OK && rc != STORE_EXISTS)
+			return rc;
+	}
+	return store_folder_create(imap_store(s), s->user, name, NULL);
+}
+
 bool
 imap_handle_create(struct imap_session *s)
 {
@@ -130,7 +148,7 @@ imap_handle_create(struct imap_session *s)
 	else if (store_folder_name_valid(name) != STORE_OK)
 		rc = STORE_REJECT;
 	else
-		rc = store_folder_create(imap_store(s), s->user, name, NULL);
+		rc = create_with_parents(s, name);
 	reply_rc(s, rc, "Create completed.");
 	free(name);
 	return true;

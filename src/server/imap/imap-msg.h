@@ -36,6 +36,15 @@ struct imap_fetch_item;
 int imap_fetch_body_item(const struct imap_fetch_item *it,
 			 struct imap_msgdata *md, struct buf *out);
 
+/* imap-search-text.c: SEARCH text matching (case-insensitive substring).
+ * A header field called name (NULL: any field) whose value, RFC 2047
+ * words decoded, holds needle; a body part (base64/QP decoded) holding
+ * needle. */
+bool imap_search_header(const char *hdr, size_t len, const char *name,
+			const char *needle);
+bool imap_search_body(const struct mime_part *root, const char *msg,
+		      const char *needle);
+
 /* Resolves a sequence set (message numbers, or UIDs when uid) against the
  * view: the UIDs it names that are in the view, ascending and unique, in
  * *uids_r (malloc'd, may be NULL when *n_r is 0). Message numbers beyond

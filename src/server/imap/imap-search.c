@@ -1,10 +1,8 @@
 /* SEARCH and UID SEARCH (RFC 3501 6.4.4), MODSEQ (RFC 7162), ESEARCH
  * results (RFC 4731). Keys that need no content are decided from the
  * index; the message is read only when the program needs it (header for
- * HEADER/FROM/.../SENT*, the whole message for BODY/TEXT). Body text is
- * searched after base64/quoted-printable decoding of each leaf part;
- * header values are matched as they are stored (RFC 2047 words are not
- * decoded). */
+ * HEADER/FROM/.../SENT*, the whole message for BODY/TEXT). Matching text
+ * is in imap-search-text.c. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +11,6 @@
 #include "lib/timeutil.h"
 #include "lib/xalloc.h"
 #include "mime/header.h"
-#include "mime/tree.h"
 #include "proto/imap/imap-seqset.h"
 #include "proto/imap/imap-search.h"
 #include "server/imap/imap-msg.h"
@@ -31,133 +28,6 @@ struct search_ctx {
 	bool failed;
 };
 
-/* ---- content ---- */
-
-static int
-b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-static void
-decode_b64(const char *p, size_t len, struct buf *out)
-{
-	unsigned int acc = 0, bits = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		int v = b64_val((unsigned char)p[i]);
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_append_c(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static void
-decode_qp(const char *p, size_t len, struct buf *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] != '=') {
-			buf_append_c(out, p[i]);
-		} else if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n') {
-			i += 2;
-		} else if (i + 2 < len && hexval(p[i + 1]) >= 0 &&
-			   hexval(p[i + 2]) >= 0) {
-			buf_append_c(out, (char)(hexval(p[i + 1]) * 16 +
-						 hexval(p[i + 2])));
-			i += 2;
-		} else {
-			buf_append_c(out, '=');
-		}
-	}
-}
-
-static bool
-part_contains(const struct mime_part *p, const char *msg, const char *needle)
-{
-	const char *body = msg + p->body_off;
-	struct buf dec;
-	bool r;
-
-	if (p->children != NULL) {
-		const struct mime_part *c;
-		for (c = p->children; c != NULL; c = c->next)
-			if (part_contains(c, msg, needle))
-				return true;
-		return false;
-	}
-	if (p->encoding == NULL || (str_casecmp(p->encoding, "base64") != 0 &&
-				    str_casecmp(p->encoding,
-						"quoted-printable") != 0))
-		return imap_search_substr(body, p->body_size, needle,
-					  strlen(needle)) == 1;
-	buf_init(&dec, p->body_size + 16);
-	if (str_casecmp(p->encoding, "base64") == 0)
-		decode_b64(body, p->body_size, &dec);
-	else
-		decode_qp(body, p->body_size, &dec);
-	r = imap_search_substr(buf_cstr(&dec), dec.len, needle,
-			       strlen(needle)) == 1;
-	buf_free(&dec);
-	return r;
-}
-
-/* Any field called `name` whose unfolded value holds `needle`. */
-static bool
-header_contains(const char *hdr, size_t len, const char *name,
-		const char *needle)
-{
-	size_t nlen = strlen(name), i = 0;
-	struct buf val;
-	bool found = false;
-
-	buf_init(&val, len + 1);
-	while (i < len && !found) {
-		size_t start = i, end;
-		while (i < len && !(hdr[i] == '\n' &&
-				    (i + 1 >= len || (hdr[i + 1] != ' ' &&
-						      hdr[i + 1] != '\t'))))
-			i++;
-		end = i++;
-		if (end - start <= nlen || hdr[start + nlen] != ':' ||
-		    str_ncasecmp(hdr + start, name, nlen) != 0)
-			continue;
-		buf_reset(&val);
-		for (start += nlen + 1; start < end; start++)
-			if (hdr[start] != '\r' && hdr[start] != '\n')
-				buf_append_c(&val, hdr[start]);
-		found = imap_search_substr(buf_cstr(&val), val.len, needle,
-					   strlen(needle)) == 1;
-	}
-	buf_free(&val);
-	return found;
-}
-
 static int
 content_cb(const struct imap_search_key *key, void *ctx)
 {
@@ -167,13 +37,14 @@ content_cb(const struct imap_search_key *key, void *ctx)
 
 	switch (key->type) {
 	case IMAP_SK_HEADER:
-		return header_contains(msg, hlen, key->str, key->value);
+		return imap_search_header(msg, hlen, key->str, key->value);
 	case IMAP_SK_BODY:
-		return part_contains(imap_msg_tree(&sc->md), msg, key->value);
+		return imap_search_body(imap_msg_tree(&sc->md), msg,
+					key->value);
 	case IMAP_SK_TEXT:
-		return imap_search_substr(msg, hlen, key->value,
-					  strlen(key->value)) == 1 ||
-		       part_contains(imap_msg_tree(&sc->md), msg, key->value);
+		return imap_search_header(msg, hlen, NULL, key->value) ||
+		       imap_search_body(imap_msg_tree(&sc->md), msg,
+					key->value);
 	default:
 		return 0;
 	}

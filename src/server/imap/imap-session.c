@@ -362,19 +362,29 @@ read_line(struct imap_session *s, const char *line, size_t len)
 		literal_announced(s, size, nonsync);
 		return;
 	}
-	if (s->in.len == 0)
-		return;		/* empty lines are ignored, as Dovecot does */
+	if (s->in.len == 0) {
+		imap_printf(s, "* BAD Empty command line.");
+		count_bad(s);
+		return;
+	}
 	run_command(s);
 }
 
+/* The conn may hand over the start of the dropped line (ev->data): then
+ * the reply carries the command's tag. */
 static void
-line_too_long(struct imap_session *s)
+line_too_long(struct imap_session *s, const struct conn_ev *ev)
 {
 	if (s->busy && s->on_abort != NULL) {
 		imap_session_bye(s, "Line too long.", "line too long");
 		return;
 	}
-	buf_reset(&s->in);
+	if (s->in.len == 0 && ev->data != NULL && ev->len > 0)
+		buf_append(&s->in, ev->data, ev->len < 64 ? ev->len : 64);
+	if (s->in.len > 0) {
+		bad_raw(s, "Line too long.");
+		return;
+	}
 	imap_printf(s, "* BAD Line too long.");
 	count_bad(s);
 }
@@ -399,7 +409,7 @@ on_event(struct conn *c, const struct conn_ev *ev, void *ctx)
 		read_line(s, ev->data, ev->len);
 		break;
 	case CONN_LINE_TOO_LONG:
-		line_too_long(s);
+		line_too_long(s, ev);
 		break;
 	case CONN_LITERAL:
 		if (s->on_literal != NULL)
