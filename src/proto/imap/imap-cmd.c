@@ -232,24 +232,30 @@ parse_quoted(struct parser *ps, struct imap_cmd_arg *arg)
 	return 0;
 }
 
-/* Reads "{n}" / "{n+}" at ps->p ('~' already skipped). */
+/* Reads "{n}" / "{n+}" at ps->p ('~' already skipped). The input is not
+ * NUL-terminated, so the digits are read here, bounded by ps->end. */
 static int
 literal_marker(struct parser *ps, uint64_t *size_r, bool *nonsync_r)
 {
-	const char *end;
+	const char *start = ++ps->p;
+	uint64_t n = 0;
 
-	ps->p++;
-	if (ps->p == ps->end || *ps->p < '0' || *ps->p > '9')
+	for (; ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9'; ps->p++) {
+		uint64_t d = (uint64_t)(*ps->p - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			return fail(ps, "Invalid literal size");
+		n = n * 10 + d;
+	}
+	if (ps->p == start)
 		return fail(ps, "Invalid literal size");
-	if (str_to_uint64_prefix(ps->p, size_r, &end) < 0 || end > ps->end)
-		return fail(ps, "Invalid literal size");
-	ps->p = end;
 	*nonsync_r = ps->p < ps->end && *ps->p == '+';
 	if (*nonsync_r)
 		ps->p++;
 	if (ps->p == ps->end || *ps->p != '}')
 		return fail(ps, "Invalid literal size");
 	ps->p++;
+	*size_r = n;
 	return 0;
 }
 
@@ -260,8 +266,8 @@ parse_literal(struct parser *ps, struct imap_cmd_arg *arg, unsigned int depth)
 	bool lit8 = *ps->p == '~', nonsync;
 	uint64_t size;
 
-	if (lit8 && (++ps->p == ps->end || *ps->p != '{'))
-		return fail(ps, "Invalid characters in atom");
+	if (lit8)
+		ps->p++;
 	if (literal_marker(ps, &size, &nonsync) < 0)
 		return -1;
 	if (ps->p == ps->end && ps->prefix) {
@@ -355,8 +361,12 @@ parse_one(struct parser *ps, struct imap_cmd_arg *arg, unsigned int depth)
 		return parse_list(ps, depth + 1, &arg->list, &arg->count);
 	case '"':
 		return parse_quoted(ps, arg);
-	case '{':
 	case '~':
+		/* "~{n}" is a literal8; otherwise '~' is an atom character */
+		if (ps->p + 1 < ps->end && ps->p[1] == '{')
+			return parse_literal(ps, arg, depth);
+		return parse_atom(ps, arg);
+	case '{':
 		return parse_literal(ps, arg, depth);
 	default:
 		return parse_atom(ps, arg);

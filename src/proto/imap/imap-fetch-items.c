@@ -438,7 +438,8 @@ fetch_modifiers(const struct imap_cmd *cmd, const struct imap_cmd_arg *arg,
 		}
 	}
 	if (r->vanished && (!cmd->uid || !r->changedsince_set))
-		return bad(error_r, "VANISHED needs UID FETCH and CHANGEDSINCE");
+		return bad(error_r,
+			   "VANISHED needs UID FETCH and CHANGEDSINCE");
 	return 0;
 }
 

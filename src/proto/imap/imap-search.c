@@ -47,12 +47,15 @@ static const struct key_def {
 	{ "TEXT", K_TEXT, 0, false, 0, 0 },
 	{ "KEYWORD", K_KEYWORD, 0, true, 0, 0 },
 	{ "UNKEYWORD", K_KEYWORD, 0, false, 0, 0 },
-	{ "BEFORE", K_DATE, 0, false, IMAP_SK_DATE_INTERNAL, IMAP_SK_OP_BEFORE },
+	{ "BEFORE", K_DATE, 0, false, IMAP_SK_DATE_INTERNAL,
+	  IMAP_SK_OP_BEFORE },
 	{ "ON", K_DATE, 0, false, IMAP_SK_DATE_INTERNAL, IMAP_SK_OP_ON },
 	{ "SINCE", K_DATE, 0, false, IMAP_SK_DATE_INTERNAL, IMAP_SK_OP_SINCE },
-	{ "SENTBEFORE", K_DATE, 0, false, IMAP_SK_DATE_SENT, IMAP_SK_OP_BEFORE },
+	{ "SENTBEFORE", K_DATE, 0, false, IMAP_SK_DATE_SENT,
+	  IMAP_SK_OP_BEFORE },
 	{ "SENTON", K_DATE, 0, false, IMAP_SK_DATE_SENT, IMAP_SK_OP_ON },
-	{ "SENTSINCE", K_DATE, 0, false, IMAP_SK_DATE_SENT, IMAP_SK_OP_SINCE },
+	{ "SENTSINCE", K_DATE, 0, false, IMAP_SK_DATE_SENT,
+	  IMAP_SK_OP_SINCE },
 	{ "LARGER", K_SIZE, 0, false, 0, IMAP_SK_OP_SINCE },
 	{ "SMALLER", K_SIZE, 0, false, 0, IMAP_SK_OP_BEFORE },
 	{ "NOT", K_NOT, 0, false, 0, 0 },
@@ -357,7 +360,8 @@ imap_search_parse(struct imap_cmd *cmd, const struct imap_cmd_arg *args,
 		*error_r = "Unsupported charset";
 		return ret;
 	}
-	if (ret < 0 || parse_and(&c, args + c.i, n - c.i, &r->root) < 0) {
+	if (ret < 0 || parse_and(&c, c.i > 0 ? args + c.i : args, n - c.i,
+				 &r->root) < 0) {
 		*error_r = c.error != NULL ? c.error : "Invalid search program";
 		return -1;
 	}

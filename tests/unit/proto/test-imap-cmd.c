@@ -75,10 +75,14 @@ static const struct {
 	V("a LOGIN {0}\r\n \"\"", "a LOGIN [{0} \"\"]"),
 	V("a SELECT nil", "a SELECT [NIL]"),
 	V("a SELECT \"NIL\"", "a SELECT [\"NIL\"]"),
-	V("a STORE 1:* +FLAGS (\\Seen $Junk)", "a STORE [1:* +FLAGS (\\Seen $Junk)]"),
+	V("a STORE 1:* +FLAGS (\\Seen $Junk)",
+	  "a STORE [1:* +FLAGS (\\Seen $Junk)]"),
 	V("a uid fetch 1:* (FLAGS)", "a UID FETCH [1:* (FLAGS)]"),
-	V("a FETCH 1 BODY[HEADER.FIELDS (FROM TO)]<0.100>", "a FETCH [1 BODY[HEADER.FIELDS (FROM TO)]<0.100>]"),
-	V("a FETCH 1 (UID BODY.PEEK[HEADER.FIELDS.NOT (\"X-A\" b)] FLAGS)", "a FETCH [1 (UID BODY.PEEK[HEADER.FIELDS.NOT (\"X-A\" b)] FLAGS)]"),
+	V("a FETCH 1 BODY[HEADER.FIELDS (FROM TO)]<0.100>",
+	  "a FETCH [1 BODY[HEADER.FIELDS (FROM TO)]<0.100>]"),
+	V("a FETCH 1 (UID BODY.PEEK[HEADER.FIELDS.NOT (\"X-A\" b)] FLAGS)",
+	  "a FETCH [1 (UID BODY.PEEK[HEADER.FIELDS.NOT (\"X-A\" b)] "
+	  "FLAGS)]"),
 	V("a FETCH 1 (BODY[])", "a FETCH [1 (BODY[])]"),
 	V("a LIST \"\" *", "a LIST [\"\" *]"),
 	V("a LIST \"\" %/[x]", "a LIST [\"\" %/[x]]"),
@@ -88,6 +92,7 @@ static const struct {
 	V("a X \"\xc3\xa4\"", "a X [\"\xc3\xa4\"]"),
 	V("a APPEND b ~{3}\r\na\0b", "a APPEND [b {3}a\0b]"),
 	V("a X ({1}\r\n) b)", "a X [({1}) b)]"),
+	V("a X ~oe ~", "a X [~oe ~]"),
 };
 
 static void
@@ -142,7 +147,7 @@ static const struct {
 	{ "a1 X {}", "a1", "Invalid literal size" },
 	{ "a1 X {-1}", "a1", "Invalid literal size" },
 	{ "a1 X {99999999999999999999}", "a1", "Invalid literal size" },
-	{ "a1 X ~3", "a1", "Invalid characters in atom" },
+	{ "a1 X ~{3", "a1", "Invalid literal size" },
 	{ "a1 FETCH 1 BODY[HEADER", "a1", "Missing ']'" },
 	{ "a1 FETCH 1 BODY[[]]", "a1", "Invalid characters in atom" },
 	{ "a1 X (((((((((((((((((a)))))))))))))))))", "a1",

@@ -173,7 +173,8 @@ static const char *const invalid[] = {
 	"", "FOO", "SEEN FOO", "()", "NOT", "OR SEEN", "UID", "UID x",
 	"UID 0", "0", "1:0", "1,", "FROM", "HEADER x", "BODY (x)",
 	"KEYWORD", "KEYWORD \\Seen", "KEYWORD \"x\"", "KEYWORD a]",
-	"BEFORE", "BEFORE 30-Feb-2024", "ON 2024-02-01", "SINCE {10}\r\n1-Feb-2024",
+	"BEFORE", "BEFORE 30-Feb-2024", "ON 2024-02-01",
+	"SINCE {10}\r\n1-Feb-2024",
 	"LARGER", "LARGER -1", "SMALLER x", "LARGER 18446744073709551616",
 	"MODSEQ", "MODSEQ x", "MODSEQ \"/flags/x\" 5",
 	"MODSEQ \"/flags/x\" bogus 5", "MODSEQ \"/other/x\" all 5",
@@ -343,7 +344,8 @@ test_imap_search_helpers(void **state)
 	} rows[] = {
 		{ "Hello World", "world", 1 }, { "Hello World", "WORLDS", 0 },
 		{ "abc", "", 1 }, { "", "a", 0 }, { "aaab", "aab", 1 },
-		{ "x\xc3\xa4y", "\xc3\xa4", 1 }, { "x\xc3\x84y", "\xc3\xa4", 0 },
+		{ "x\xc3\xa4y", "\xc3\xa4", 1 },
+		{ "x\xc3\x84y", "\xc3\xa4", 0 },
 		{ "short", "longer needle", 0 }, { "ABC", "abc", 1 },
 	};
 
