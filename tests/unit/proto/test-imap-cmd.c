@@ -259,6 +259,76 @@ test_imap_line_literal(void **state)
 	}
 }
 
+/* The server's framing loop in miniature: lines from a stream, literals
+ * gathered after a line that ends in a marker, then one parse. */
+static int
+frame_and_parse(const char *stream, size_t len, struct imap_cmd *cmd,
+		size_t *used_r)
+{
+	struct buf wire;
+	size_t off = 0;
+	int ret = -1;
+
+	buf_init(&wire, 1 << 16);
+	while (off < len) {
+		const char *crlf = memmem(stream + off, len - off, "\r\n", 2);
+		size_t ll;
+		uint64_t size;
+		bool nonsync;
+
+		if (crlf == NULL)
+			break;
+		ll = (size_t)(crlf - (stream + off));
+		buf_append(&wire, stream + off, ll);
+		off += ll + 2;
+		if (imap_line_literal(stream + off - ll - 2, ll, &size,
+				      &nonsync) != 1) {
+			ret = imap_cmd_parse(wire.data, wire.len, cmd);
+			break;
+		}
+		if (size > len - off)
+			break;
+		buf_append(&wire, "\r\n", 2);
+		buf_append(&wire, stream + off, (size_t)size);
+		off += (size_t)size;
+	}
+	*used_r = off;
+	buf_free(&wire);
+	return ret;
+}
+
+static void
+test_imap_cmd_framing(void **state)
+{
+	static const char stream[] =
+		"a1 LOGIN {4}\r\nuser {6+}\r\np\r\nass\r\n"
+		"a2 APPEND box (\\Seen) {3}\r\nx\ry\r\n"
+		"a3 X ({2}\r\n{}) \"q\"\r\n";
+	struct imap_cmd cmd = { 0 };
+	size_t off = 0, used;
+	char *out;
+
+	(void)state;
+	assert_int_equal(frame_and_parse(stream, sizeof(stream) - 1, &cmd,
+					 &used), 0);
+	assert_int_equal(cmd.nargs, 2);
+	assert_int_equal(cmd.args[1].len, 6);
+	assert_memory_equal(cmd.args[1].str, "p\r\nass", 6);
+	off += used;
+	assert_int_equal(frame_and_parse(stream + off, sizeof(stream) - 1 - off,
+					 &cmd, &used), 0);
+	assert_int_equal(cmd.nargs, 3);
+	assert_string_equal(cmd.args[2].str, "x\ry");
+	off += used;
+	assert_int_equal(frame_and_parse(stream + off, sizeof(stream) - 1 - off,
+					 &cmd, &used), 0);
+	out = render(&cmd);
+	assert_string_equal(out, "a3 X [({2}{}) \"q\"]");
+	free(out);
+	assert_int_equal(off + used, sizeof(stream) - 1);
+	imap_cmd_clear(&cmd);
+}
+
 static void
 test_imap_cmd_parse_prefix(void **state)
 {
@@ -688,6 +758,7 @@ main(void)
 		cmocka_unit_test(test_imap_cmd_parse_limits),
 		cmocka_unit_test(test_imap_cmd_parse_big),
 		cmocka_unit_test(test_imap_line_literal),
+		cmocka_unit_test(test_imap_cmd_framing),
 		cmocka_unit_test(test_imap_cmd_parse_prefix),
 		cmocka_unit_test(test_imap_arg_helpers),
 		cmocka_unit_test(test_imap_args_store),
