@@ -99,11 +99,25 @@ scratch(struct conn *c, size_t n)
 	return c->scratch;
 }
 
+/* The event carries the line's first bytes (up to LINE_HEAD_MAX), taken
+ * before it is drained, so a protocol can still answer with the tag. */
+#define LINE_HEAD_MAX 64
+
 static int
-line_too_long(struct conn *c)
+line_too_long(struct conn *c, struct evbuffer *in)
 {
+	char head[LINE_HEAD_MAX + 1];
+	ev_ssize_t n = evbuffer_copyout(in, head, LINE_HEAD_MAX);
+	struct conn_ev ev = { .type = CONN_LINE_TOO_LONG,
+			      .error = "line too long" };
+
 	slog_info(c->sid, "line longer than %zu bytes", c->max_line);
-	conn_emit(c, CONN_LINE_TOO_LONG, "line too long");
+	if (n < 0)
+		n = 0;
+	head[n] = '\0';
+	ev.data = head;
+	ev.len = (size_t)n;
+	conn_emit_event(c, &ev);
 	return 1;
 }
 
@@ -151,13 +165,15 @@ line_step(struct conn *c, struct evbuffer *in)
 		/* max_line + 1: the CR of a CRLF may wait for its LF. */
 		if (len <= c->max_line + 1)
 			return 0;
+		line_too_long(c, in);
 		evbuffer_drain(in, len);
 		c->discarding = true;
-		return line_too_long(c);
+		return 1;
 	}
 	if ((size_t)eol.pos > c->max_line) {
+		line_too_long(c, in);
 		evbuffer_drain(in, (size_t)eol.pos + eol_len);
-		return line_too_long(c);
+		return 1;
 	}
 	return deliver_line(c, in, (size_t)eol.pos, eol_len);
 }

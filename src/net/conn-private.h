@@ -77,6 +77,9 @@ struct conn {
 /* conn.c */
 void
 conn_emit(struct conn *c, enum conn_event type, const char *error);
+/* A whole event (CONN_LINE_TOO_LONG with the line's first bytes). */
+void
+conn_emit_event(struct conn *c, const struct conn_ev *ev);
 void
 conn_emit_data(struct conn *c, enum conn_event type, const char *data,
 	       size_t len, bool last);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -85,6 +87,13 @@ conn_emit(struct conn *c, enum conn_event type, const char *error)
 }
 
 void
+conn_emit_event(struct conn *c, const struct conn_ev *ev)
+{
+	if (c->phase == CONN_PHASE_OPEN)
+		emit(c, ev);
+}
+
+void
 conn_emit_data(struct conn *c, enum conn_event type, const char *data,
 	       size_t len, bool last)
 {
@@ -153,10 +162,14 @@ conn_install_bev(struct conn *c, struct bufferevent *bev)
 	 * then costs a read (and an ioctl) per 16 KiB. The read watermark
 	 * still bounds what is buffered. */
 	bufferevent_set_max_single_read(bev, CONN_MAX_SINGLE_READ);
+	/* Likewise for writes: at 16 KiB a reply's tail is a small segment
+	 * that Nagle holds until the peer's delayed ACK (40 ms a reply). */
+	bufferevent_set_max_single_write(bev, CONN_MAX_SINGLE_READ);
 	conn_update_read_wm(c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+static void set_nodelay(int fd);
 static void process_fired(evutil_socket_t fd, short what, void *arg);
 static void idle_fired(void *arg);
 static void total_fired(void *arg);
@@ -167,8 +180,10 @@ conn_init_sock(struct conn *c, int fd)
 {
 	struct event_base *base = loop_base(c->loop);
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		evutil_make_socket_nonblocking(fd);
+		set_nodelay(fd);
+	}
 	c->sock = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE |
 					 BEV_OPT_DEFER_CALLBACKS);
 	if (c->sock == NULL)
@@ -361,11 +376,24 @@ error_text(struct conn *c, char *buf, size_t len)
 	return buf;
 }
 
+/* Replies are written whole, so there is nothing for Nagle to merge; it
+ * would only hold the last segment of each one for a delayed ACK. */
+static void
+set_nodelay(int fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
+}
+
 static void
 on_connected(struct conn *c)
 {
 	if (c->phase == CONN_PHASE_CONNECTING) {
 		c->phase = CONN_PHASE_OPEN;
+		set_nodelay(bufferevent_getfd(c->sock));
 		timer_stop(c->close_timer);
 		slog_debug(c->sid, "connected to %s", c->peer);
 		if (c->connect_tls != NULL &&

@@ -9,9 +9,11 @@
  *   CONN_LINE           a complete line; data/len hold it WITHOUT the CRLF
  *                       or bare LF, NUL-terminated, valid during the
  *                       callback only.
- *   CONN_LINE_TOO_LONG  a line grew past max_line. The bytes read so far
- *                       are discarded, and so is the rest of that line up
- *                       to its LF (without another event). Reading then
+ *   CONN_LINE_TOO_LONG  a line grew past max_line. data/len hold its
+ *                       first bytes (at most 64: enough for a tag). The
+ *                       bytes read so far are discarded, and so is the
+ *                       rest of that line up to its LF (without another
+ *                       event). Reading then
  *                       goes on with the next line. Answer with a protocol
  *                       error, or conn_close().
  *   CONN_LITERAL        a piece of a byte-counted read (conn_read_literal);
