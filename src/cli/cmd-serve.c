@@ -47,6 +47,8 @@ struct daemon {
 	struct servers *servers;
 	struct timer *push_refresh;
 	struct timer *grace;
+	struct timer *flush;
+	int had_sessions;
 	int stopping;
 };
 
@@ -99,6 +101,7 @@ on_sync_report(const struct account *a, const struct sync_report *r,
 }
 
 static void on_stopped(void *ctx);
+static void on_flushed(void *ctx);
 
 static void
 on_push_refresh(void *ctx)
@@ -118,6 +121,7 @@ start_sync(struct daemon *d)
 	d->sched = sched_new(d->loop, d->ctx.db, d->ctx.store, d->ctx.reg,
 			     &so, on_sync_report, on_stopped, d);
 	d->grace = timer_new(d->loop, on_stopped, d);
+	d->flush = timer_new(d->loop, on_flushed, d);
 	sched_start_periodic(d->sched);
 	d->push = push_new(d->loop, d->ctx.reg, d->sched);
 	push_refresh(d->push);
@@ -125,12 +129,29 @@ start_sync(struct daemon *d)
 	timer_start(d->push_refresh, PUSH_REFRESH_MS, true);
 }
 
+/* Sessions told goodbye at shutdown get this long for their last lines
+ * (BYE, -ERR, 421) to leave before the loop ends. */
+#define GOODBYE_FLUSH_MS 500
+
+static void
+on_flushed(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	loop_break(d->loop);
+}
+
 static void
 on_stopped(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	loop_break(d->loop);
+	if (!d->had_sessions) {
+		loop_break(d->loop);
+		return;
+	}
+	if (!timer_pending(d->flush))
+		timer_start(d->flush, GOODBYE_FLUSH_MS, false);
 }
 
 /* Running syncs get a few seconds to store what they fetched completely
@@ -150,6 +171,7 @@ on_signal(int signo, void *ctx)
 	d->stopping = 1;
 	log_info("signal %d: shutting down (%u syncs running, %u sessions)",
 		 signo, sched_running(d->sched), servers_sessions(d->servers));
+	d->had_sessions = servers_sessions(d->servers) > 0;
 	servers_shutdown(d->servers);
 	timer_start(d->grace, SHUTDOWN_GRACE_MS, false);
 	sched_stop(d->sched);
@@ -206,6 +228,7 @@ cmd_serve(int argc, char **argv)
 	rc = loop_run(d.loop) == 0 ? EXIT_OK : EXIT_SOFTWARE;
 	timer_free(&d.push_refresh);
 	timer_free(&d.grace);
+	timer_free(&d.flush);
 	push_free(&d.push);
 	sched_free(&d.sched);
 	servers_free(&d.servers);
