@@ -553,6 +553,12 @@ store_append(struct store *st, const char *user, const char *folder,
 
 /* ---- group commit ------------------------------------------------------ */
 
+/* A group commit serves many small batches (one LMTP delivery each), so
+ * it turns to syncfs() sooner than a single batch: three fsyncs are three
+ * journal commits, one syncfs() is one. */
+#define GROUP_SYNCFS_MIN 3
+#define DIRS_SYNCFS_MIN 3
+
 static int
 sync_many(struct store_batch **b, size_t n, int *rcs)
 {
@@ -567,13 +573,13 @@ sync_many(struct store_batch **b, size_t n, int *rcs)
 	}
 	if (total == 0)
 		return STORE_OK;
-	if (total >= BATCH_SYNCFS_MIN &&
+	if (total >= GROUP_SYNCFS_MIN &&
 	    (rc = syncfs_batch(b[first])) != STORE_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		if (rcs[i] != STORE_OK)
 			continue;
-		if (total < BATCH_SYNCFS_MIN)
+		if (total < GROUP_SYNCFS_MIN)
 			rcs[i] = fsync_each(b[i]);
 		if (rcs[i] == STORE_OK)
 			rcs[i] = close_all(b[i]);
@@ -581,8 +587,11 @@ sync_many(struct store_batch **b, size_t n, int *rcs)
 	return STORE_OK;
 }
 
-/* Each distinct cur/ once; with many of them one syncfs() flushes every
- * directory entry together. */
+/* Each distinct cur/ once; from a few on, one syncfs() flushes every
+ * directory entry together: on ext4 each directory fsync is a journal
+ * commit of its own, and the files' data was flushed just before, so
+ * syncfs() has little else to write. */
+
 static void
 fsync_dirs_many(struct store_batch **b, size_t n, int *rcs)
 {
@@ -590,7 +599,7 @@ fsync_dirs_many(struct store_batch **b, size_t n, int *rcs)
 
 	for (size_t i = 0; i < n; i++)
 		ndirs += rcs[i] == STORE_OK && b[i]->n > 0;
-	if (ndirs >= BATCH_SYNCFS_MIN) {
+	if (ndirs >= DIRS_SYNCFS_MIN) {
 		for (size_t i = 0; i < n; i++) {
 			if (rcs[i] == STORE_OK && b[i]->n > 0) {
 				int rc = syncfs_batch(b[i]);
