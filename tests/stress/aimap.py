@@ -235,7 +235,11 @@ class Client:
         r, w = await asyncio.wait_for(
             asyncio.open_connection(host, port, limit=limit), timeout)
         c = cls(r, w, timeout)
-        g = await c._next()
+        try:
+            g = await c._next()
+        except ProtocolError as e:
+            c.abort()
+            raise ProtocolError(f"no greeting: {e}") from None
         if not g.startswith(b"* OK") and not g.startswith(b"* PREAUTH"):
             c.abort()
             raise ProtocolError(f"bad greeting {g!r}")

@@ -787,9 +787,13 @@ class StressClient:
 
     # -- the loop ------------------------------------------------------------
     async def connect(self):
-        self.conn = await aimap.Client.connect(self.args.host,
-                                               self.args.port,
-                                               timeout=self.args.timeout)
+        try:
+            self.conn = await aimap.Client.connect(self.args.host,
+                                                   self.args.port,
+                                                   timeout=self.args.timeout)
+        except ProtocolError as e:
+            self.protocol_error(f"connect: {e}")
+            raise
         self.conn.prefix = f"c{self.id}."
         self.conn.on_untagged = self.on_untagged
         self.model = None
@@ -797,6 +801,9 @@ class StressClient:
         self.sh.counts["LOGIN"] += 1
         try:
             await self.conn.login(self.user, self.password)
+        except ProtocolError as e:
+            self.protocol_error(f"{e}")
+            raise
         finally:
             self.cmd = None
         self.sh.args.no_uidplus = self.sh.args.no_uidplus or \
