@@ -816,7 +816,8 @@ class StressClient:
         while time.monotonic() < deadline and self.errors < 20:
             try:
                 if self.conn is None or self.conn.closed:
-                    await self.connect()
+                    async with self.sh.connecting:
+                        await self.connect()
                     await self.do_select()
                     continue
                 if self.model is None:
@@ -909,6 +910,9 @@ async def final_check(args, shared):
 
 async def amain(args):
     shared = Shared(args)
+    # ramp up: a burst of 100 connections made Dovecot's greeting take
+    # more than 30 s on a loaded 2-CPU machine
+    shared.connecting = asyncio.Semaphore(args.connect_concurrency)
     await setup(args, shared)
     clients = []
     for i in range(args.clients):
@@ -956,6 +960,8 @@ def parse_args(argv=None):
                    help="mailbox size the op mix aims at (40)")
     p.add_argument("--timeout", type=float, default=30,
                    help="seconds any one command may take (30)")
+    p.add_argument("--connect-concurrency", type=int, default=10,
+                   help="connections being opened at once (10)")
     p.add_argument("--max-errors", type=int, default=50,
                    help="errors printed in full (50)")
     args = p.parse_args(argv)
