@@ -236,6 +236,23 @@ int store_msg_set_flags(struct store *st, int64_t folder_id, uint32_t uid,
 			unsigned int add, unsigned int del,
 			const char *add_keywords, const char *del_keywords,
 			uint64_t *modseq_r);
+/* A flag change for store_msg_set_flags_many: add then del (as
+ * store_msg_set_flags), or with replace the flags become exactly `add` and
+ * the keywords exactly `add_keywords` (IMAP STORE FLAGS). */
+struct store_flag_change {
+	unsigned int add, del;
+	const char *add_keywords, *del_keywords;	/* may be NULL */
+	int replace;
+};
+/* store_msg_set_flags for each of uids[0..n) in ONE transaction (one
+ * commit), then the file renames (src/store/flags-many.c). modseqs_r (may
+ * be NULL; n entries) receives each message's modseq afterwards: a new one
+ * when it changed, its old one when nothing changed, 0 for a UID that is
+ * not in the folder (skipped). */
+int store_msg_set_flags_many(struct store *st, int64_t folder_id,
+			     const uint32_t *uids, size_t n,
+			     const struct store_flag_change *ch,
+			     uint64_t *modseqs_r);
 /* Removes the messages (index first, journaled, then files). Unknown UIDs
  * are skipped. */
 int store_msg_expunge(struct store *st, int64_t folder_id,

@@ -279,13 +279,17 @@ set_seen(struct imap_session *s, struct fetch_ctx *fc)
 	    store_msg_list(imap_store(s), s->sel.folder_id, fc->uids[0],
 			   unseen_cb, &sc) != STORE_OK)
 		return;
-	for (i = 0; i < fc->nseen; i++) {
-		uint64_t modseq = 0;
-		if (store_msg_set_flags(imap_store(s), s->sel.folder_id,
-					fc->seen[i], STORE_F_SEEN, 0, NULL,
-					NULL, &modseq) == STORE_OK &&
-		    modseq != 0)
-			imap_view_own(&s->view, modseq);
+	if (fc->nseen > 0) {
+		struct store_flag_change ch = { STORE_F_SEEN, 0, NULL, NULL, 0 };
+		uint64_t *modseqs = xcalloc(fc->nseen, sizeof(uint64_t));
+
+		if (store_msg_set_flags_many(imap_store(s), s->sel.folder_id,
+					     fc->seen, fc->nseen, &ch,
+					     modseqs) == STORE_OK)
+			for (i = 0; i < fc->nseen; i++)
+				if (modseqs[i] != 0)
+					imap_view_own(&s->view, modseqs[i]);
+		free(modseqs);
 	}
 }
 

@@ -62,65 +62,6 @@ join_keywords(const struct imap_flag_list *fl, struct buf *out)
 	}
 }
 
-/* Keywords of `cur` not in the new list (for a FLAGS replace). */
-static void
-dropped_keywords(const char *cur, const struct imap_flag_list *fl,
-		 struct buf *out)
-{
-	while (*cur != '\0') {
-		size_t n = strcspn(cur, " "), i;
-		bool keep = false;
-
-		for (i = 0; i < fl->nkeywords && !keep; i++)
-			keep = strlen(fl->keywords[i]) == n &&
-			       str_ncasecmp(fl->keywords[i], cur, n) == 0;
-		if (!keep && n > 0) {
-			if (out->len > 0)
-				buf_append_c(out, ' ');
-			buf_append(out, cur, n);
-		}
-		cur += n;
-		while (*cur == ' ')
-			cur++;
-	}
-}
-
-static int
-apply(struct imap_session *s, const struct imap_store_args *a,
-      const struct cur_msg *m, const char *kw, uint64_t *modseq_r)
-{
-	unsigned int add = 0, del = 0;
-	const char *add_kw = NULL, *del_kw = NULL;
-	struct buf drop;
-	int rc;
-
-	buf_init(&drop, 64 * 1024);
-	switch (a->mode) {
-	case IMAP_STORE_ADD:
-		add = a->flags.flags;
-		add_kw = kw;
-		break;
-	case IMAP_STORE_REMOVE:
-		del = a->flags.flags;
-		del_kw = kw;
-		break;
-	case IMAP_STORE_REPLACE:
-		add = a->flags.flags;
-		del = ALL_FLAGS & ~a->flags.flags;
-		add_kw = kw;
-		dropped_keywords(m->keywords, &a->flags, &drop);
-		del_kw = buf_cstr(&drop);
-		break;
-	}
-	rc = store_msg_set_flags(imap_store(s), s->sel.folder_id, m->uid,
-				 add & ALL_FLAGS, del & ALL_FLAGS,
-				 add_kw != NULL && *add_kw ? add_kw : NULL,
-				 del_kw != NULL && *del_kw ? del_kw : NULL,
-				 modseq_r);
-	buf_free(&drop);
-	return rc;
-}
-
 static void
 send_fetch(struct imap_session *s, uint32_t uid)
 {
@@ -173,36 +114,55 @@ static void
 store_all(struct imap_session *s, const struct imap_store_args *a,
 	  struct cur_ctx *cc)
 {
+	struct store_flag_change ch;
 	struct buf kw;
 	uint32_t *modified = xcalloc(cc->nmsgs + 1, sizeof(uint32_t));
-	size_t i, nmod = 0;
-	int failed = 0, changed = 0;
+	uint32_t *todo = xcalloc(cc->nmsgs + 1, sizeof(uint32_t));
+	uint64_t *old = xcalloc(cc->nmsgs + 1, sizeof(uint64_t));
+	uint64_t *modseqs = xcalloc(cc->nmsgs + 1, sizeof(uint64_t));
+	size_t i, nmod = 0, n = 0;
+	int rc = STORE_OK, changed = 0;
 
 	buf_init(&kw, 64 * 1024);
 	join_keywords(&a->flags, &kw);
-	for (i = 0; i < cc->nmsgs && !failed; i++) {
-		const struct cur_msg *m = &cc->msgs[i];
-		uint64_t modseq = 0;
-
-		if (a->unchangedsince_set && m->modseq > a->unchangedsince) {
-			modified[nmod++] = m->uid;
+	for (i = 0; i < cc->nmsgs; i++) {
+		if (a->unchangedsince_set &&
+		    cc->msgs[i].modseq > a->unchangedsince) {
+			modified[nmod++] = cc->msgs[i].uid;
 			continue;
 		}
-		if (apply(s, a, m, buf_cstr(&kw), &modseq) != STORE_OK) {
-			failed = 1;
-			break;
-		}
-		if (modseq > m->modseq) {
-			imap_view_own(&s->view, modseq);
+		old[n] = cc->msgs[i].modseq;
+		todo[n++] = cc->msgs[i].uid;
+	}
+	memset(&ch, 0, sizeof(ch));
+	if (a->mode == IMAP_STORE_REMOVE) {
+		ch.del = a->flags.flags & ALL_FLAGS;
+		ch.del_keywords = kw.len > 0 ? buf_cstr(&kw) : NULL;
+	} else {
+		ch.add = a->flags.flags & ALL_FLAGS;
+		ch.add_keywords = kw.len > 0 ? buf_cstr(&kw) : NULL;
+	}
+	ch.replace = a->mode == IMAP_STORE_REPLACE;
+	if (n > 0)
+		rc = store_msg_set_flags_many(imap_store(s), s->sel.folder_id,
+					      todo, n, &ch, modseqs);
+	for (i = 0; rc == STORE_OK && i < n; i++) {
+		bool did = modseqs[i] > old[i];
+		if (did) {
+			imap_view_own(&s->view, modseqs[i]);
 			changed = 1;
 		}
-		if (!a->silent || (a->unchangedsince_set && modseq > m->modseq))
-			send_fetch(s, m->uid);
+		if (modseqs[i] != 0 && (!a->silent ||
+					(a->unchangedsince_set && did)))
+			send_fetch(s, todo[i]);
 	}
 	if (changed)
 		notify_changed(s->server->env.notify, s->sel.folder_id);
-	reply(s, failed, modified, nmod);
+	reply(s, rc != STORE_OK, modified, nmod);
 	free(modified);
+	free(todo);
+	free(old);
+	free(modseqs);
 	buf_free(&kw);
 }
 
