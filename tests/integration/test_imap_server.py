@@ -517,3 +517,21 @@ def test_imaplib_session(served):
     typ, data = c.list()
     assert typ == "OK" and any(b"INBOX" in d for d in data)
     c.logout()
+
+
+def test_fetch_bare_lf_message_streams_as_crlf(served):
+    data = b"From: a@example.org\nSubject: lf\n\n" + b"line\n" * 5000
+    assert served.cfx.deliver("alice", data).returncode == 0
+    crlf = data.replace(b"\n", b"\r\n")
+    r = raw(served)
+    ok(r.cmd("SELECT INBOX"))
+    untagged, _ = ok(r.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[])"))
+    assert b"RFC822.SIZE %d" % len(crlf) in untagged[0]
+    assert untagged[0].endswith(b"BODY[] {%d}\r\n" % len(crlf) + crlf +
+                                b")\r\n")
+    untagged, _ = ok(r.cmd("FETCH 1 (BODY.PEEK[]<30.10> BODY.PEEK[]<999999.5>)"))
+    assert b"BODY[]<30> {10}\r\n" + crlf[30:40] in untagged[0]
+    assert b'BODY[]<999999> ""' in untagged[0]
+    untagged, _ = ok(r.cmd("FETCH 1 (RFC822 ENVELOPE)"))  # sets \Seen
+    assert b'"lf"' in untagged[0] and crlf in untagged[0]
+    assert b"FLAGS (\\Seen)" in untagged[0]

@@ -31,6 +31,11 @@ struct fetch_ctx {
 	bool want_modseq;	/* MODSEQ asked for */
 	bool stopped;		/* write queue full: resume when drained */
 	bool failed;		/* a message could not be read */
+	int stream_item;	/* item sent from the file, -1: none */
+	bool read_body;		/* other items need the whole message */
+	bool read_header;	/* ... or its header */
+	bool streaming;		/* a message body is being streamed */
+	struct imap_stream stream;
 };
 
 static bool
@@ -93,6 +98,46 @@ needs_message(enum imap_fetch_type t)
 	       t != IMAP_FETCH_MODSEQ;
 }
 
+static bool
+whole_message(const struct imap_fetch_item *it)
+{
+	return it->type == IMAP_FETCH_RFC822 ||
+	       (it->type == IMAP_FETCH_BODY_SECTION && it->nparts == 0 &&
+		it->spec == IMAP_SECTION_ALL);
+}
+
+static bool
+header_only(const struct imap_fetch_item *it)
+{
+	return it->type == IMAP_FETCH_ENVELOPE ||
+	       it->type == IMAP_FETCH_RFC822_HEADER ||
+	       (it->type == IMAP_FETCH_BODY_SECTION && it->nparts == 0 &&
+		(it->spec == IMAP_SECTION_HEADER ||
+		 it->spec == IMAP_SECTION_HEADER_FIELDS ||
+		 it->spec == IMAP_SECTION_HEADER_FIELDS_NOT));
+}
+
+/* Which item (if any) streams from the file, and what the others read. */
+static void
+plan(struct fetch_ctx *fc)
+{
+	const struct imap_fetch_items *items = &fc->fa.items;
+	size_t i;
+
+	fc->stream_item = -1;
+	for (i = 0; i < items->count; i++) {
+		const struct imap_fetch_item *it = &items->items[i];
+		if (!needs_message(it->type))
+			continue;
+		if (whole_message(it) && fc->stream_item < 0)
+			fc->stream_item = (int)i;
+		else if (header_only(it))
+			fc->read_header = true;
+		else
+			fc->read_body = true;
+	}
+}
+
 static int
 build_items(struct imap_session *s, struct fetch_ctx *fc,
 	    const struct store_msg *m, struct imap_msgdata *md,
@@ -110,7 +155,7 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 	}
 	for (i = 0; i < items->count; i++) {
 		const struct imap_fetch_item *it = &items->items[i];
-		if (it->type == IMAP_FETCH_UID)
+		if (it->type == IMAP_FETCH_UID || (int)i == fc->stream_item)
 			continue;
 		if (out->len > start)
 			buf_append_c(out, ' ');
@@ -129,20 +174,46 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 	return 0;
 }
 
+/* The streamed item's name and literal prefix; opens the file. 1 when
+ * there are bytes to stream, 0 when not, -1 when the file is gone. */
+static int
+stream_start(struct fetch_ctx *fc, const struct store_msg *m,
+	     struct buf *out, size_t start)
+{
+	const struct imap_fetch_item *it = &fc->fa.items.items[fc->stream_item];
+	uint64_t off = 0, len = m->size;
+
+	if (it->partial) {
+		off = it->origin < m->size ? it->origin : m->size;
+		len = m->size - off < it->length ? m->size - off : it->length;
+	}
+	if (out->len > start)
+		buf_append_c(out, ' ');
+	buf_append_str(out, it->name);
+	if (len == 0) {
+		buf_append_str(out, " \"\"");
+		return 0;
+	}
+	if (imap_stream_open(&fc->stream, m->path, off, len) < 0)
+		return -1;
+	buf_printf(out, " {%llu}\r\n", (unsigned long long)len);
+	return 1;
+}
+
 /* Queues one message's response; 1 when the queue is now full. */
 static int
 fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 	  const struct store_msg *m)
 {
-	const struct imap_fetch_items *items = &fc->fa.items;
 	struct imap_msgdata md;
 	struct buf out;
 	bool have = false;
-	int rc;
+	size_t start;
+	int rc = 0, st = 0;
 
 	memset(&md, 0, sizeof(md));
-	if (items->need_body || items->need_header) {
-		if (imap_msg_read(m->path, items->need_body, &md) < 0) {
+	if (fc->read_body || fc->read_header) {
+		if (imap_msg_read(m->path, fc->read_body, &md) < 0) {
 			fc->failed = true;
 			return 0;
 		}
@@ -150,9 +221,19 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 	}
 	buf_init(&out, SIZE_MAX / 2);
 	buf_printf(&out, "* %u FETCH (", imap_view_seq(&s->view, m->uid));
-	if (build_items(s, fc, m, &md, &out) < 0) {
+	start = out.len;
+	if (build_items(s, fc, m, &md, &out) < 0 ||
+	    (fc->stream_item >= 0 &&
+	     (st = stream_start(fc, m, &out, start)) < 0)) {
 		fc->failed = true;
-		rc = 0;
+	} else if (st == 1) {
+		imap_write(s, out.data, out.len);
+		if (imap_stream_run(s, &fc->stream) == 0) {
+			fc->streaming = true;
+			rc = 1;
+		} else {
+			rc = imap_write(s, ")\r\n", 3) == 1 ? 1 : 0;
+		}
 	} else {
 		buf_append_str(&out, ")\r\n");
 		rc = imap_write(s, out.data, out.len) == 1 ? 1 : 0;
@@ -196,6 +277,8 @@ fetch_free(struct imap_session *s)
 
 	if (fc == NULL)
 		return;
+	if (fc->streaming)
+		imap_stream_close(&fc->stream);
 	free(fc->uids);
 	free(fc->seen);
 	free(fc);
@@ -237,6 +320,15 @@ fetch_run(struct imap_session *s)
 static void
 fetch_drained(struct imap_session *s)
 {
+	struct fetch_ctx *fc = s->cmd_ctx;
+
+	if (fc->streaming) {
+		if (imap_stream_run(s, &fc->stream) == 0)
+			return;		/* wait for the next CONN_DRAINED */
+		fc->streaming = false;
+		if (imap_write(s, ")\r\n", 3) == 1)
+			return;
+	}
 	s->on_drained = NULL;
 	if (fetch_run(s))
 		imap_cmd_done(s);
@@ -393,6 +485,7 @@ imap_handle_fetch(struct imap_session *s)
 	if (fc->fa.changedsince_set || fc->fa.modseq)
 		s->condstore = true;
 	note_wanted(fc);
+	plan(fc);
 	if (fc->fa.vanished)
 		send_vanished(s, fc);
 	if (fc->fa.items.sets_seen && !s->sel.readonly)

@@ -36,6 +36,20 @@ struct imap_fetch_item;
 int imap_fetch_body_item(const struct imap_fetch_item *it,
 			 struct imap_msgdata *md, struct buf *out);
 
+/* imap-fetch-stream.c: a whole message sent from its file in pieces,
+ * bare LF -> CRLF, skipping `skip` and sending `len` normalised bytes. */
+struct imap_stream {
+	int fd;
+	uint64_t skip, left;
+	char prev;
+};
+int imap_stream_open(struct imap_stream *st, const char *path, uint64_t skip,
+		     uint64_t len);
+/* 1 when everything was queued (the file is closed), 0 when the write
+ * queue is full: call again after CONN_DRAINED. */
+int imap_stream_run(struct imap_session *s, struct imap_stream *st);
+void imap_stream_close(struct imap_stream *st);
+
 /* imap-search-text.c: SEARCH text matching (case-insensitive substring).
  * A header field called name (NULL: any field) whose value, RFC 2047
  * words decoded, holds needle; a body part (base64/QP decoded) holding

@@ -223,6 +223,11 @@ lookup(const char *name)
 static void
 finish(struct imap_session *s)
 {
+	/* an idle session keeps no big buffer from its last command */
+	if (s->in.cap > 4096) {
+		buf_free(&s->in);
+		buf_init(&s->in, IMAP_MAX_COMMAND);
+	}
 	imap_cmd_clear(&s->cmd);
 	s->running = NULL;
 	s->busy = false;
