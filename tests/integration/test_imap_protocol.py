@@ -11,6 +11,7 @@ import base64
 import imaplib
 import itertools
 import poplib
+import queue
 import re
 import shutil
 import socket
@@ -85,13 +86,54 @@ def conflux_module(tmp_path_factory):
         pytest.skip("tests/integration/served.py is not there yet")
     base = make_base_dir()
     s = start_served(base)
+    s.pool = UserPool(s.cfx)
     yield s
+    s.pool.close()
+    t0 = time.monotonic()
     rc = s.stop()
+    took = time.monotonic() - t0
+    log = s.log()
     shutil.rmtree(base, ignore_errors=True)
-    assert rc == 0, f"conflux serve exited {rc}:\n{s.log()[-5000:]}"
+    assert rc == 0, f"conflux serve exited {rc}:\n{log[-5000:]}"
+    assert took < 5, f"SIGTERM took {took:.1f} s:\n{log[-5000:]}"
 
 
-_users = itertools.count(1)
+class UserPool:
+    """Makes users alice1, alice2, ... a few ahead of need on a thread:
+    `user add` costs ~0.3 s (argon2id), mostly hidden behind the tests."""
+
+    def __init__(self, cfx, ahead=3):
+        self.cfx = cfx
+        self.ready = queue.Queue()
+        self.room = threading.Semaphore(ahead)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        for n in itertools.count(1):
+            self.room.acquire()
+            if self.stopping:
+                return
+            name = f"alice{n}"
+            try:
+                self.cfx.add_user(name, "secret-pw")
+                self.ready.put(name)
+            except Exception as e:      # noqa: BLE001 -- handed to take()
+                self.ready.put(e)
+                return
+
+    def take(self):
+        name = self.ready.get(timeout=30)
+        if isinstance(name, Exception):
+            raise name
+        self.room.release()
+        return name
+
+    def close(self):
+        self.stopping = True
+        self.room.release()
+        self.thread.join(30)
 
 
 def fresh_conflux(request):
@@ -100,8 +142,7 @@ def fresh_conflux(request):
     s = request.getfixturevalue("conflux_module")
     if not s.alive():
         pytest.fail(f"conflux serve is dead:\n{s.log()[-3000:]}")
-    name = f"alice{next(_users)}"
-    s.cfx.add_user(name, "secret-pw")
+    name = s.pool.take()
 
     def check():
         if not s.alive():
@@ -187,8 +228,9 @@ def test_login_wrong_password_is_delayed(auth_target, user):
     assert typ == "NO", tagged
     assert code_of(tagged) == "AUTHENTICATIONFAILED", tagged
     assert took >= 1.0, f"failure answered after {took:.2f} s"
-    # the connection is still usable: the right password works now
-    if user == "alice":
+    # the connection is still usable: the right password works now (not
+    # tried on Dovecot, whose auth penalty would add seconds)
+    if user == "alice" and target.name == "conflux":
         ok(r.cmd("LOGIN alice secret-pw"))
     r.close()
 
@@ -843,17 +885,18 @@ def test_store_forms(target):
     r.close()
 
 
-@pytest.mark.parametrize("cmd", [
-    "STORE 1 +FLAGS (\\Recent)",
-    "STORE 1 +FLAGS (\\NoSuchSystemFlag)",
-    "STORE 1 BOGUS (\\Seen)",
-    "STORE 1 +FLAGS (\\Seen",
-    "STORE 1",
-])
-def test_store_bad(target, cmd):
+def test_store_bad(target):
     r, _ = seeded(target, 1)
-    typ, _, tagged = r.cmd(cmd)
-    assert typ == "BAD", tagged
+    wrong = []
+    for cmd in ("STORE 1 +FLAGS (\\Recent)",
+                "STORE 1 +FLAGS (\\NoSuchSystemFlag)",
+                "STORE 1 BOGUS (\\Seen)",
+                "STORE 1 +FLAGS (\\Seen",
+                "STORE 1"):
+        typ, _, tagged = r.cmd(cmd)
+        if typ != "BAD":
+            wrong.append((cmd, tagged))
+    assert wrong == []
     untagged, _ = ok(r.cmd("FETCH 1 FLAGS"))
     assert flags_in(untagged[0]) - {"\\Recent"} == set(), untagged
     r.close()
@@ -1070,23 +1113,19 @@ def test_search_charset_utf8(target):
     r.close()
 
 
-@pytest.mark.parametrize("cmd,want", [
-    ("SEARCH FOOBAR", "BAD"),
-    ("SEARCH SINCE 32-Foo-2020", "BAD"),
-    ("SEARCH SINCE", "BAD"),
-    ("SEARCH LARGER x", "BAD"),
-    ("SEARCH OR SEEN", "BAD"),
-    ("SEARCH (SEEN", "BAD"),
-    ("SEARCH UID 1:x", "BAD"),
-    ("SEARCH CHARSET X-NOSUCH-CHARSET ALL", "NO"),
-])
-def test_search_bad(target, cmd, want):
+def test_search_bad(target):
     r, _ = seeded(target, 1)
-    typ, _, tagged = r.cmd(cmd)
-    assert typ == want, tagged
-    if want == "NO":
-        assert code_of(tagged) is not None and \
-            code_of(tagged).startswith("BADCHARSET"), tagged
+    wrong = []
+    for cmd in ("SEARCH FOOBAR", "SEARCH SINCE 32-Foo-2020", "SEARCH SINCE",
+                "SEARCH LARGER x", "SEARCH OR SEEN", "SEARCH (SEEN",
+                "SEARCH UID 1:x"):
+        typ, _, tagged = r.cmd(cmd)
+        if typ != "BAD":
+            wrong.append((cmd, tagged))
+    assert wrong == []
+    typ, _, tagged = r.cmd("SEARCH CHARSET X-NOSUCH-CHARSET ALL")
+    assert typ == "NO", tagged
+    assert (code_of(tagged) or "").startswith("BADCHARSET"), tagged
     ok(r.cmd("NOOP"))
     r.close()
 
@@ -1335,10 +1374,9 @@ def test_idle_woken_by_lmtp_delivery(target):
     ok(r.cmd("SELECT INBOX"))
     r.send(b"i1 IDLE\r\n")
     r.continuation()
-    t0 = time.monotonic()
     target.lmtp_deliver("alice", msg(1))
+    # counted from LMTP's final 250: the IDLE session hears of it soon
     wait_for(r, rb"^\* 1 EXISTS", timeout=3.0)
-    assert time.monotonic() - t0 < 3.0
     r.send(b"DONE\r\n")
     _, tagged = r.until_tagged("i1")
     assert status_of(tagged) == "OK"
@@ -1426,24 +1464,34 @@ MALFORMED_AUTH = [
 ]
 
 
-@pytest.mark.parametrize("case", MALFORMED_AUTH,
-                         ids=[x[0].decode(errors="replace")
-                              .replace("\x00", "NUL")
-                              for x in MALFORMED_AUTH])
-def test_malformed_command(target, case):
-    """The third element, when there, is what Dovecot answers instead
-    where it is more lenient than the grammar (conflux must be strict)."""
-    line, want = case[:2]
-    if target.name == "dovecot" and len(case) > 2:
-        want = want + (case[2],)
+def test_malformed_commands(target):
+    """Each line on a fresh session with one message and INBOX selected:
+    the answer, then NOOP must work and the daemon must serve a new
+    connection. The third element of a case, when there, is what Dovecot
+    answers instead where it is more lenient than the grammar (conflux
+    must be strict). Every wrong answer is listed at the end."""
     r = target.raw(login="alice")
     ok(raw_append(r, "INBOX", msg(0)))
-    ok(r.cmd("SELECT INBOX"))
-    typ, _, tagged = r.cmd(line)
-    assert typ in want, tagged
-    ok(r.cmd("NOOP"))                   # the session goes on
     r.close()
-    target.assert_alive(repr(line))
+    wrong = []
+    for case in MALFORMED_AUTH:
+        line, want = case[:2]
+        if target.name == "dovecot" and len(case) > 2:
+            want = want + (case[2],)
+        r = target.raw(login="alice")
+        ok(r.cmd("SELECT INBOX"))
+        try:
+            typ, _, tagged = r.cmd(line, timeout=5)
+            if typ not in want:
+                wrong.append((line, tagged))
+            typ, _, tagged = r.cmd("NOOP", timeout=5)     # it goes on
+            if typ != "OK":
+                wrong.append((line, b"then NOOP: " + tagged))
+        except (Closed, OSError) as e:
+            wrong.append((line, repr(e)))
+        r.close()
+        target.assert_alive(repr(line))
+    assert wrong == []
 
 
 @pytest.mark.parametrize("line", [b"* NOOP", b"+ NOOP", b"",
@@ -1451,7 +1499,7 @@ def test_malformed_command(target, case):
 def test_line_without_valid_tag(target, line):
     r = target.raw(login="alice")
     r.send(line + b"\r\n")
-    resp = r.read_response()
+    resp = r.read_response(timeout=3)
     assert resp.startswith(b"* BAD"), resp
     ok(r.cmd("NOOP"))
     r.close()
@@ -1460,7 +1508,7 @@ def test_line_without_valid_tag(target, line):
 def test_line_without_tag_before_login(target):
     r = target.raw()
     r.send(b"\r\n")
-    resp = r.read_response()
+    resp = r.read_response(timeout=3)
     assert resp.startswith(b"* BAD"), resp
     ok(r.cmd("LOGIN alice secret-pw"))
     r.close()
@@ -1471,8 +1519,10 @@ def test_overlong_line(target):
     r.send(b"a1 NOOP " + b"x" * 100_000 + b"\r\n")
     resp = r.read_response()
     # Dovecot takes a 100 KB NOOP line (its limit is on arguments);
-    # conflux's line limit is below that and must answer BAD, not close
-    want = rb"^a1 (BAD|OK)" if target.name == "dovecot" else rb"^a1 BAD"
+    # conflux's line limit is below that and must answer BAD (tagged, or
+    # untagged as the tag was in the part it dropped), not close
+    want = rb"^a1 (BAD|OK)" if target.name == "dovecot" else \
+        rb"^(a1|\*) BAD"
     assert re.match(want, resp), resp[:200]
     # the rest of the long line was dropped and the session works
     ok(r.cmd("NOOP"))
@@ -1497,6 +1547,124 @@ def test_huge_nonsync_literal(conflux):
     target.assert_alive("a {999999999+} literal")
 
 
+def test_literal_over_max_message_size(base_dir):
+    """[store] max_message_size also bounds APPEND: a synchronizing
+    literal above it is refused before the server reads it (no '+'), and
+    the session goes on; a non-synchronizing one ends the connection or
+    is refused after being skipped."""
+    if not HAVE_SERVED:
+        pytest.skip("tests/integration/served.py is not there yet")
+    s = start_served(base_dir, extra_config=[("store", "max_message_size",
+                                              "4K")])
+    try:
+        t = ConfluxTarget(s)
+        r = t.raw(login="alice")
+        r.send(b"a1 APPEND INBOX {5000}\r\n")
+        resp = r.read_response()
+        assert re.match(rb"^a1 (NO|BAD)", resp), resp
+        ok(r.cmd("NOOP"))
+        ok(raw_append(r, "INBOX", msg(1)))           # small: fine
+        big = make_message(size=5000)
+        r.send(b"a2 APPEND INBOX {%d+}\r\n" % len(big) + big + b"\r\n")
+        try:
+            _, tagged = r.until_tagged("a2")
+            assert status_of(tagged) in ("NO", "BAD"), tagged
+            ok(r.cmd("NOOP"))
+        except Closed:
+            pass
+        r.close()
+        r = t.raw(login="alice")
+        untagged, _ = ok(r.cmd("STATUS INBOX (MESSAGES)"))
+        assert find(untagged, rb"MESSAGES 1\)"), untagged
+        r.close()
+        t.assert_alive("an oversized APPEND")
+    finally:
+        rc = s.stop()
+    assert rc == 0, s.log()
+
+
+def test_pipelined_commands(target):
+    r, uids = seeded(target, 2)
+    r.send(b"p1 NOOP\r\np2 FETCH 1:* (UID)\r\np3 STORE 1 +FLAGS "
+           b"(\\Seen)\r\np4 SEARCH SEEN\r\np5 CAPABILITY\r\n")
+    # the tagged replies may come in any order (RFC 3501 5.5: Dovecot
+    # runs these in parallel), but SEARCH must see the STORE before it
+    tags, untagged = {}, []
+    while len(tags) < 5:
+        resp = r.read_response()
+        m = re.match(rb"^(p\d) ", resp)
+        if m:
+            tags[m.group(1).decode()] = resp
+        else:
+            untagged.append(resp)
+    assert all(status_of(v) == "OK" for v in tags.values()), tags
+    assert len(find_all(untagged, rb"^\* \d+ FETCH \(UID")) == 2, untagged
+    assert find(untagged, rb"^\* SEARCH 1\r\n"), untagged
+    r.close()
+
+
+def test_mailbox_deleted_under_a_selected_session(target):
+    r = target.raw(login="alice")
+    ok(r.cmd("CREATE Doomed"))
+    ok(raw_append(r, "Doomed", msg(0)))
+    ok(r.cmd("SELECT Doomed"))
+    other = target.raw(login="alice")
+    ok(other.cmd("DELETE Doomed"))
+    other.close()
+    # the selected session may say BYE, NO or carry on with what it had,
+    # but the daemon must not fall over
+    for cmd in ("NOOP", "FETCH 1 BODY.PEEK[]", "STORE 1 +FLAGS (\\Seen)",
+                "EXPUNGE"):
+        try:
+            r.cmd(cmd, timeout=5)
+        except (Closed, OSError):
+            break
+    r.close()
+    target.assert_alive("a mailbox deleted under a session")
+    r = target.raw(login="alice")
+    typ, _, _ = r.cmd("SELECT Doomed")
+    assert typ == "NO"
+    r.close()
+
+
+def test_authenticate_plain_for_another_user(auth_target):
+    """An authorization identity other than the login's own is refused
+    (no master users here)."""
+    target = auth_target
+    r = target.raw()
+    r.send(b"a1 AUTHENTICATE PLAIN\r\n")
+    r.continuation()
+    r.send(plain_ir("alice", "secret-pw", authz="bob").encode() + b"\r\n")
+    _, tagged = r.until_tagged("a1")
+    assert status_of(tagged) == "NO", tagged
+    r.close()
+
+
+def test_bye_on_shutdown(base_dir):
+    """SIGTERM: every session (here one in IDLE) gets `* BYE` and is
+    closed, and the daemon exits 0 promptly."""
+    if not HAVE_SERVED:
+        pytest.skip("tests/integration/served.py is not there yet")
+    s = start_served(base_dir)
+    t = ConfluxTarget(s)
+    r = t.raw(login="alice")
+    ok(r.cmd("SELECT INBOX"))
+    r.send(b"i1 IDLE\r\n")
+    r.continuation()
+    t0 = time.monotonic()
+    rcs = []
+    stopper = threading.Thread(target=lambda: rcs.append(s.stop()))
+    stopper.start()
+    try:
+        resp = r.read_response(timeout=10)
+        assert resp.startswith(b"* BYE"), resp
+        assert r.closed(timeout=10)
+    finally:
+        stopper.join(25)
+    assert rcs == [0], s.log()
+    assert time.monotonic() - t0 < 10
+
+
 def test_garbage_binary(target):
     import random
     rnd = random.Random(42)
@@ -1504,14 +1672,14 @@ def test_garbage_binary(target):
     r = target.raw()
     try:
         r.send(junk + b"\r\n")
-        r.closed(timeout=2)
+        r.closed(timeout=1)
     except OSError:
         pass
     r.close()
     r = target.raw(login="alice")
     try:
         r.send(b"a1 " + junk + b"\r\n")
-        r.closed(timeout=2)
+        r.closed(timeout=1)
     except OSError:
         pass
     r.close()
@@ -1529,7 +1697,7 @@ def test_tls_garbage_on_plain_port_and_plain_on_tls_port(target):
     r = target.raw()
     r.send(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 40
            + b"\r\n")
-    r.closed(timeout=2)
+    r.closed(timeout=1)
     r.close()
     target.assert_alive("TLS bytes on the plain port")
 
@@ -1554,9 +1722,9 @@ def test_disconnect_mid_literal_and_mid_idle(target):
 
 def test_many_connections_at_once(target):
     conns = [target.raw(login="alice" if i % 2 else "bob")
-             for i in range(20)]
+             for i in range(12)]
     for c in conns:
         ok(c.cmd("SELECT INBOX"))
     for c in conns:
         c.close()
-    target.assert_alive("20 sessions")
+    target.assert_alive("12 sessions")
