@@ -535,3 +535,94 @@ def test_fetch_bare_lf_message_streams_as_crlf(served):
     untagged, _ = ok(r.cmd("FETCH 1 (RFC822 ENVELOPE)"))  # sets \Seen
     assert b'"lf"' in untagged[0] and crlf in untagged[0]
     assert b"FLAGS (\\Seen)" in untagged[0]
+
+
+# ---- TLS, limits, shutdown --------------------------------------------------
+
+def test_starttls_and_imaps(served):
+    import ssl
+    ctx = ssl.create_default_context(cafile=served.ca_file)
+    c = imaplib.IMAP4("localhost", served.imap_port)
+    assert "STARTTLS" in c.capabilities
+    c.starttls(ssl_context=ctx)
+    assert "STARTTLS" not in c.capabilities
+    c.login("alice", PW)
+    assert c.select("INBOX")[0] == "OK"
+    c.logout()
+    c = imaplib.IMAP4_SSL("localhost", served.imaps_port, ssl_context=ctx)
+    assert "STARTTLS" not in c.capabilities
+    c.login("alice", PW)
+    c.logout()
+    served.wait_log(r"imap: login user=alice method=LOGIN tls=yes")
+
+
+def test_starttls_twice_and_after_login(served):
+    import ssl
+    r = raw(served)
+    assert r.cmd("STARTTLS")[0] == "BAD"        # authenticated state
+    ctx = ssl.create_default_context(cafile=served.ca_file)
+    c = imaplib.IMAP4("localhost", served.imap_port)
+    c.starttls(ssl_context=ctx)
+    with pytest.raises(imaplib.IMAP4.error, match="BAD"):
+        c._simple_command("STARTTLS")
+
+
+def test_nonsync_literal_too_big_disconnects(served):
+    r = raw(served)
+    r.send(b"a1 SEARCH TEXT {5000000+}\r\n")
+    assert r.read_response().startswith(b"* BYE")
+    assert r.closed()
+    r = raw(served, user=None)
+    r.send(b"a1 LOGIN {100000}\r\n")                 # sync: refused, go on
+    assert r.read_response().startswith(b"a1 BAD")
+    ok(r.cmd(f"LOGIN alice {PW}"))
+
+
+def test_id_enable_namespace(served):
+    r = raw(served, user=None)
+    untagged, _ = ok(r.cmd('ID ("name" "pytest")'))
+    assert untagged[0].startswith(b'* ID ("name" "conflux"')
+    assert r.cmd("ENABLE CONDSTORE")[0] == "BAD"     # before login
+    r.login("alice", PW)
+    untagged, _ = ok(r.cmd("ENABLE CONDSTORE X-UNKNOWN"))
+    assert untagged[0].strip() == b"* ENABLED CONDSTORE"
+    untagged, _ = ok(r.cmd("ENABLE CONDSTORE"))
+    assert untagged[0].strip() == b"* ENABLED"
+    assert r.cmd("AUTHENTICATE PLAIN")[0] == "BAD"   # wrong state
+
+
+def test_authenticate_errors(served):
+    r = raw(served, user=None)
+    assert r.cmd("AUTHENTICATE PLAIN !!!notbase64")[0] == "BAD"
+    assert r.cmd("AUTHENTICATE CRAM-MD5")[0] == "NO"
+    token = base64.b64encode(b"bob\0alice\0" + PW.encode()).decode()
+    assert r.cmd(f"AUTHENTICATE PLAIN {token}")[0] == "NO"
+    ok(r.cmd(f"LOGIN alice {PW}"))
+
+
+def test_shutdown_says_bye(served):
+    r = raw(served)
+    ok(r.cmd("SELECT INBOX"))
+    i = raw(served)
+    i.send(b"i1 IDLE\r\n")
+    i.read_response()
+    served.restart()
+    assert r.read_response().startswith(b"* BYE")
+    assert i.read_response().startswith(b"* BYE")
+    assert r.closed() and i.closed()
+    deadline = time.monotonic() + 15                 # serving again
+    while True:
+        try:
+            r = raw(served)
+            break
+        except OSError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    ok(r.cmd("NOOP"))
+
+
+def test_sessions_are_separate_users(served):
+    fill(served, 2, user="alice")
+    b = raw(served, user="bob")
+    untagged, _ = ok(b.cmd("SELECT INBOX"))
+    assert find(untagged, rb"^\* 0 EXISTS")
