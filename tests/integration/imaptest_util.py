@@ -436,3 +436,31 @@ def rfc822_message(i=0):
             b"Content-Type: message/rfc822\r\n"
             b"\r\n" + inner +
             b"--b1--\r\n")
+
+
+def canonical(resp):
+    """A response with every string in one form (quoted and literal
+    strings are the same value in IMAP): each becomes <len:bytes>."""
+    out, i, n = [], 0, len(resp)
+    while i < n:
+        c = resp[i:i + 1]
+        if c == b'"':
+            j, val = i + 1, bytearray()
+            while j < n and resp[j:j + 1] != b'"':
+                if resp[j:j + 1] == b"\\":
+                    j += 1
+                val += resp[j:j + 1]
+                j += 1
+            out.append(b"<%d:" % len(val) + bytes(val) + b">")
+            i = j + 1
+            continue
+        m = re.match(rb"\{(\d+)\+?\}\r\n", resp[i:i + 30])
+        if c == b"{" and m:
+            start = i + m.end()
+            val = resp[start:start + int(m.group(1))]
+            out.append(b"<%d:" % len(val) + val + b">")
+            i = start + len(val)
+            continue
+        out.append(c)
+        i += 1
+    return b"".join(out)

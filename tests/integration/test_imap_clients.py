@@ -310,6 +310,16 @@ def test_mbsync_two_way(target, work, tls):
     loc = local_messages(local, imap_utf7("Küche"))
     assert loc["k1@x"][0] == {"\\Flagged"}
 
+    # -- conflux: what IMAP says is what the store holds on disk
+    if target.name == "conflux":
+        for folder in ("INBOX", "Projects", "Archive/2024"):
+            srv = server_messages(target, folder)
+            rows = target.cfx.messages(target.u("alice"), folder)
+            disk = {key_of(Path(row[4]).read_bytes()):
+                    Path(row[4]).read_bytes() for row in rows}
+            assert disk == {k: v[1] for k, v in srv.items()}, folder
+        assert target.cfx.check().returncode == 0
+
     # -- third run: nothing left to do, nothing changes
     before = {f: server_messages(target, f) for f in ("INBOX", "Projects")}
     mbsync(rc)

@@ -23,7 +23,8 @@ import pytest
 
 from conftest import make_base_dir, make_message
 from imaptest_util import (Closed, ConfluxTarget, DovecotTarget, Raw,
-                           appenduid, capabilities, code_of, fetch_map, find,
+                           appenduid, canonical, capabilities, code_of,
+                           fetch_map, find,
                            find_all, flags_in, multipart_message, quote,
                            raw_append, rfc822_message, status_of)
 from peers.dovecot import Dovecot
@@ -1427,6 +1428,88 @@ def test_pop3_and_imap_on_one_mailbox(target):
     r.close()
 
 
+def test_sequence_numbers_hold_until_expunge_is_announced(target):
+    """RFC 3501 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH; until the
+    session is told, its sequence numbers still name the same messages."""
+    a, uids = seeded(target, 3)
+    b = target.raw(login="alice")
+    ok(b.cmd("SELECT INBOX"))
+    ok(b.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)"))
+    ok(b.cmd("EXPUNGE"))
+    b.close()
+    time.sleep(0.2)
+    untagged, _ = ok(a.cmd("FETCH 2 (UID BODY.PEEK[])"))
+    assert not find(untagged, rb"EXPUNGE"), untagged
+    m = fetch_map(untagged)
+    assert b"UID %d" % uids[1] in m[2] and msg(1) in m[2], untagged
+    untagged, _ = ok(a.cmd("SEARCH ALL"))
+    assert not find(untagged, rb"EXPUNGE"), untagged
+    # old numbering: the expunged one may be left out (RFC 2180 4.1.3
+    # lets a server treat it as not matching), never renumbered
+    assert find(untagged, rb"^\* SEARCH (1 )?2 3\r\n"), untagged
+    untagged, _ = ok(a.cmd("STORE 3 +FLAGS (\\Flagged)"))
+    assert not find(untagged, rb"EXPUNGE"), untagged
+    untagged, _ = ok(a.cmd("NOOP"))
+    assert find(untagged, rb"^\* 1 EXPUNGE\r\n"), untagged
+    untagged, _ = ok(a.cmd("FETCH 2 (UID FLAGS)"))
+    m = fetch_map(untagged)
+    assert b"UID %d" % uids[2] in m[2] and "\\Flagged" in flags_in(m[2])
+    a.close()
+
+
+def test_uids_are_never_reused(target):
+    r = target.raw(login="alice")
+    ok(r.cmd("CREATE Reuse"))
+    uids = [appenduid(ok(raw_append(r, "Reuse", msg(i)))[1])
+            for i in range(3)]
+    ok(r.cmd("SELECT Reuse"))
+    ok(r.cmd("STORE 3 +FLAGS.SILENT (\\Deleted)"))
+    ok(r.cmd("EXPUNGE"))
+    v, u = appenduid(ok(raw_append(r, "Reuse", msg(4)))[1])
+    assert v == uids[0][0] and u > uids[2][1], (uids, u)
+    # a mailbox deleted and made again: new UIDVALIDITY or higher UIDs
+    ok(r.cmd("UNSELECT"))
+    ok(r.cmd("DELETE Reuse"))
+    ok(r.cmd("CREATE Reuse"))
+    v2, u2 = appenduid(ok(raw_append(r, "Reuse", msg(5)))[1])
+    assert v2 != v or u2 > u, (v, u, v2, u2)
+    r.close()
+
+
+def test_copy_keeps_flags_and_internaldate(target):
+    r = target.raw(login="alice")
+    ok(raw_append(r, "INBOX", msg(0), flags="\\Answered $Custom",
+                  date="05-Feb-2024 01:02:03 +0000"))
+    ok(r.cmd("CREATE Kept"))
+    ok(r.cmd("SELECT INBOX"))
+    ok(r.cmd("COPY 1 Kept"))
+    ok(r.cmd("EXAMINE Kept"))
+    untagged, _ = ok(r.cmd("FETCH 1 (FLAGS INTERNALDATE)"))
+    assert flags_in(untagged[0]) - {"\\Recent"} == {"\\Answered",
+                                                     "$Custom"}, untagged
+    m = re.search(rb'INTERNALDATE "([^"]+)"', untagged[0])
+    assert internaldate(m.group(1)) == internaldate(
+        b"05-Feb-2024 01:02:03 +0000"), untagged
+    r.close()
+
+
+def test_large_message_streams_both_ways(target):
+    """A 3 MB APPEND (LITERAL+) comes back byte for byte, whole and in a
+    partial fetch near its end."""
+    data = make_message(subject="big", msgid="big@x", size=3 << 20)
+    r = target.raw(login="alice", timeout=30)
+    _, tagged = ok(raw_append(r, "INBOX", data, literal_plus=True))
+    uid = appenduid(tagged)[1]
+    ok(r.cmd("EXAMINE INBOX"))
+    untagged, _ = ok(r.cmd(f"UID FETCH {uid} (RFC822.SIZE BODY.PEEK[])"))
+    assert b"RFC822.SIZE %d" % len(data) in untagged[0]
+    assert b"{%d}\r\n" % len(data) + data in untagged[0]
+    off = len(data) - 1000
+    untagged, _ = ok(r.cmd(f"UID FETCH {uid} BODY.PEEK[]<{off}.5000>"))
+    assert b"BODY[]<%d> {1000}\r\n" % off + data[off:] in untagged[0]
+    r.close()
+
+
 # ---------------------------------------------------------------------------
 # Malformed input: a clear error, and the daemon serves everyone else
 
@@ -1728,3 +1811,59 @@ def test_many_connections_at_once(target):
     for c in conns:
         c.close()
     target.assert_alive("12 sessions")
+
+
+# ---------------------------------------------------------------------------
+# conflux and Dovecot side by side: the same messages, the same answers
+
+def fetch_items_by_seq(r, item):
+    """{seq: the FETCH response with its item} or the tagged status."""
+    typ, untagged, tagged = r.cmd(f"FETCH 1:* ({item})")
+    if typ != "OK":
+        return typ
+    # header field names are case-insensitive: Dovecot echoes them in
+    # upper case, conflux as asked
+    return {seq: re.sub(rb"BODY\[[^\]]*\]", lambda m: m.group(0).upper(),
+                        canonical(resp), count=1)
+            for seq, resp in fetch_map(untagged).items()}
+
+
+def test_fetch_answers_equal_dovecots(dovecot_imap, conflux):
+    """Every message of peers/mimecorpus.py (and two of our own) appended
+    to both servers: ENVELOPE, BODYSTRUCTURE, BODY, RFC822.SIZE and every
+    BODY[section] of mimecorpus.SECTIONS must be the same bytes (a string
+    may be quoted on one side and a literal on the other)."""
+    from peers import mimecorpus
+    dovecot_imap.reset()
+    dov = DovecotTarget(dovecot_imap)
+    msgs = list(mimecorpus.messages().items()) + [
+        ("multipart", multipart_message(1)), ("rfc822", rfc822_message(1))]
+    sides = {}
+    for t in (dov, conflux):
+        r = t.raw(login="alice", timeout=20)
+        for _, data in msgs:
+            ok(raw_append(r, "INBOX", data,
+                          date="01-Feb-2026 12:00:00 +0000"))
+        ok(r.cmd("EXAMINE INBOX"))
+        sides[t.name] = r
+    items = ["ENVELOPE", "BODYSTRUCTURE", "BODY", "RFC822.SIZE"] + \
+        [f"BODY.PEEK[{s}]" for s in mimecorpus.SECTIONS]
+    diffs = []
+    for item in items:
+        want = fetch_items_by_seq(sides["dovecot"], item)
+        got = fetch_items_by_seq(sides["conflux"], item)
+        if isinstance(want, str) or isinstance(got, str):
+            if want != got:
+                diffs.append((item, "*", want if isinstance(want, str)
+                              else "OK", got if isinstance(got, str)
+                              else "OK"))
+            continue
+        for seq in sorted(set(want) | set(got)):
+            if want.get(seq) != got.get(seq):
+                diffs.append((item, msgs[seq - 1][0], want.get(seq),
+                              got.get(seq)))
+    for r in sides.values():
+        r.close()
+    assert diffs == [], "\n".join(
+        f"{item} of {name}:\n  dovecot {w!r}\n  conflux {g!r}"
+        for item, name, w, g in diffs[:15]) + f"\n({len(diffs)} in all)"
