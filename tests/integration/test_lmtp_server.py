@@ -40,6 +40,10 @@ class Raw:
         self.send(text)
         return self.reply()
 
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
 
 def retr_all(served, user):
     p = poplib.POP3("127.0.0.1", served.pop3_port, timeout=20)
@@ -155,6 +159,7 @@ def test_size_limits(base_dir):
         r.send(make_message(msgid="small@x") + b".\r\n")
         assert r.reply()[0] == 250
         assert [m[3] for m in cfx.messages("alice")] == ["small@x"]
+        r.close()
     finally:
         assert s.stop() == 0
 

@@ -48,6 +48,7 @@ class Raw:
         assert self.cmd(f"PASS {PASSWORD}").startswith("+OK")
 
     def close(self):
+        self.f.close()
         self.sock.close()
 
 
@@ -394,9 +395,12 @@ def test_plaintext_policy_from_another_address(base_dir, mode):
             tls.sendall(f"USER alice\r\nPASS {PASSWORD}\r\n".encode())
             assert f.readline().startswith(b"+OK")
             assert f.readline().startswith(b"+OK")
+            f.close()
+            tls.close()
         else:
             assert "USER" in capa
             r.login()
+        r.close()
     finally:
         assert s.stop() == 0
 
@@ -409,6 +413,7 @@ def test_idle_timeout(base_dir):
         time.sleep(10.5)
         assert "inactivity" in r.line()
         assert r.line() == ""
+        r.close()
     finally:
         assert s.stop() == 0
 
