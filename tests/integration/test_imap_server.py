@@ -626,3 +626,28 @@ def test_sessions_are_separate_users(served):
     b = raw(served, user="bob")
     untagged, _ = ok(b.cmd("SELECT INBOX"))
     assert find(untagged, rb"^\* 0 EXISTS")
+
+
+def test_selected_mailbox_deleted_by_another_session(served):
+    r = raw(served)
+    ok(r.cmd("CREATE Box"))
+    append(r, "Box", msg(1))
+    ok(r.cmd("SELECT Box"))
+    r.send(b"i1 IDLE\r\n")
+    r.read_response()
+    other = raw(served)
+    ok(other.cmd("DELETE Box"))
+    assert r.read_response(timeout=5).startswith(b"* BYE")
+    assert r.closed()
+    r = raw(served)                         # renamed away: the same
+    ok(r.cmd("CREATE Box"))
+    ok(r.cmd("SELECT Box"))
+    ok(other.cmd("RENAME Box Box2"))
+    typ, untagged, _ = r.cmd("NOOP")
+    assert find(untagged, rb"^\* BYE")
+    me = raw(served)                        # our own rename: we go on
+    ok(me.cmd("CREATE Mine"))
+    ok(me.cmd("SELECT Mine"))
+    ok(me.cmd("RENAME Mine Ours"))
+    ok(me.cmd("NOOP"))
+    ok(me.cmd("CHECK"))

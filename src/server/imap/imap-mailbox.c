@@ -113,6 +113,20 @@ reply_rc(struct imap_session *s, int rc, const char *ok)
 
 /* ---- CREATE, DELETE, RENAME ---- */
 
+/* Tells the sessions that have `name` selected (they check it again). */
+static int
+notify_name(struct imap_session *s, const char *name)
+{
+	struct store_folder f;
+	int rc = store_folder_find(imap_store(s), s->user, name, &f);
+
+	if (rc != STORE_OK)
+		return rc;
+	notify_changed(s->server->env.notify, f.id);
+	store_folder_clear(&f);
+	return STORE_OK;
+}
+
 /* RFC 3501 6.3.3: superior names that are needed are created too. */
 static int
 create_with_parents(struct imap_session *s, char *name)
@@ -171,6 +185,7 @@ imap_handle_delete(struct imap_session *s)
 		imap_unselect(s);
 		imap_printf(s, "* OK [CLOSED] Mailbox deleted.");
 	}
+	notify_name(s, name);
 	rc = store_folder_delete(imap_store(s), s->user, name);
 	reply_rc(s, rc, "Delete completed.");
 	free(name);
@@ -196,7 +211,7 @@ imap_handle_rename(struct imap_session *s)
 		rc = STORE_REJECT;
 	else if (strcmp(from, "INBOX") == 0)
 		rc = imap_copy_all(s, from, to);	/* RFC 3501 6.3.5 */
-	else
+	else if ((rc = notify_name(s, from)) == STORE_OK)
 		rc = store_folder_rename(imap_store(s), s->user, from, to);
 	if (rc == STORE_OK && s->state == IMAP_STATE_SELECTED &&
 	    strcmp(s->sel.name, from) == 0 && strcmp(from, "INBOX") != 0) {

@@ -81,13 +81,35 @@ send_flags(struct imap_session *s, uint32_t uid)
 	store_msg_clear(&m);
 }
 
+/* Another session may have deleted or renamed the folder (Dovecot then
+ * disconnects the sessions that had it selected). */
+static bool
+folder_still_there(struct imap_session *s)
+{
+	struct store_folder f;
+	bool same;
+
+	if (store_folder_find(imap_store(s), s->user, s->sel.name, &f) !=
+	    STORE_OK)
+		return false;
+	same = f.id == s->sel.folder_id && f.uidvalidity == s->sel.uidvalidity;
+	store_folder_clear(&f);
+	return same;
+}
+
 void
 imap_sync(struct imap_session *s, bool allow_expunge)
 {
 	uint32_t *uids, n, i;
 
-	if (s->state != IMAP_STATE_SELECTED)
+	if (s->state != IMAP_STATE_SELECTED || s->closing)
 		return;
+	if (s->notified && !folder_still_there(s)) {
+		imap_session_bye(s, "Selected mailbox was deleted, have to "
+				 "disconnect.", "mailbox deleted");
+		return;
+	}
+	s->notified = false;
 	if (store_changes_since(imap_store(s), s->sel.folder_id,
 				s->view.modseq, change_cb, &s->view) != STORE_OK)
 		slog_warn(conn_session_id(s->conn), "imap: journal: %s",
@@ -110,8 +132,12 @@ on_notify(int64_t folder_id, void *ctx)
 	struct imap_session *s = ctx;
 
 	(void)folder_id;
-	if (s->idling && !s->closing)
+	s->notified = true;
+	if (s->idling && !s->closing) {
 		imap_sync(s, true);
+		if (s->closing)
+			imap_session_free(&s);
+	}
 }
 
 void

@@ -108,6 +108,7 @@ struct imap_session {
 	bool condstore;		/* CONDSTORE enabled (explicitly or not) */
 	bool qresync;		/* ENABLE QRESYNC: VANISHED, not EXPUNGE */
 	bool idling;
+	bool notified;		/* the folder changed: check it still exists */
 };
 
 /* ---- imap-session.c ---- */
