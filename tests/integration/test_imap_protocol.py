@@ -1510,6 +1510,174 @@ def test_large_message_streams_both_ways(target):
     r.close()
 
 
+def test_condstore_fetch_from_other_session_carries_modseq(target):
+    """RFC 7162 3.2: once CONDSTORE is on, every untagged FETCH that
+    reports flags -- also changes by another session -- has MODSEQ."""
+    a, uids = seeded(target, 2)
+    ok(a.cmd("ENABLE CONDSTORE"))
+    ok(a.cmd("SELECT INBOX"))
+    b = target.raw(login="alice")
+    ok(b.cmd("SELECT INBOX"))
+    ok(b.cmd("STORE 2 +FLAGS (\\Flagged)"))
+    b.close()
+    untagged, _ = ok(a.cmd("NOOP"))
+    m = fetch_map(untagged)
+    assert 2 in m and "\\Flagged" in flags_in(m[2]), untagged
+    assert re.search(rb"MODSEQ \(\d+\)", m[2]), untagged
+    a.close()
+
+
+def test_qresync_vanished_during_idle(target):
+    a, uids = seeded(target, 3)
+    ok(a.cmd("ENABLE QRESYNC"))
+    ok(a.cmd("SELECT INBOX"))
+    a.send(b"i1 IDLE\r\n")
+    a.continuation()
+    b = target.raw(login="alice")
+    ok(b.cmd("SELECT INBOX"))
+    ok(b.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)"))
+    ok(b.cmd("EXPUNGE"))
+    b.close()
+    got = wait_for(a, rb"^\* VANISHED")
+    assert not find(got, rb"^\* \d+ EXPUNGE"), got
+    m = find(got, rb"^\* VANISHED (\S+)\r\n")
+    assert m and expand(m.group(1)) == [uids[1]], got
+    a.send(b"DONE\r\n")
+    _, tagged = a.until_tagged("i1")
+    assert status_of(tagged) == "OK"
+    a.close()
+
+
+def test_list_reference_and_hierarchy_rename(target):
+    r = target.raw(login="alice")
+    d = delimiter(r)
+    ok(r.cmd(f"CREATE Top{d}Mid{d}Leaf"))
+    ok(raw_append(r, f"Top{d}Mid{d}Leaf", msg(0)))
+    untagged, _ = ok(r.cmd(f'LIST "Top{d}" "%"'))
+    assert set(list_names(untagged)) == {f"Top{d}Mid"}, untagged
+    untagged, _ = ok(r.cmd(f'LIST "Top{d}" "*"'))
+    assert set(list_names(untagged)) == {f"Top{d}Mid", f"Top{d}Mid{d}Leaf"}
+    # renaming a parent takes its children along (RFC 3501 6.3.5)
+    ok(r.cmd(f"RENAME Top{d}Mid Other"))
+    untagged, _ = ok(r.cmd('LIST "" "*"'))
+    names = set(list_names(untagged))
+    assert f"Other{d}Leaf" in names and f"Top{d}Mid{d}Leaf" not in names, \
+        names
+    untagged, _ = ok(r.cmd(f"STATUS Other{d}Leaf (MESSAGES)"))
+    assert find(untagged, rb"MESSAGES 1"), untagged
+    # deleting a parent: refused, or done with the child kept
+    typ, _, tagged = r.cmd("DELETE Other")
+    assert typ in ("OK", "NO"), tagged
+    untagged, _ = ok(r.cmd(f"STATUS Other{d}Leaf (MESSAGES)"))
+    assert find(untagged, rb"MESSAGES 1"), untagged
+    r.close()
+
+
+def test_status_of_the_selected_mailbox_and_highestmodseq(target):
+    r, uids = seeded(target, 2)
+    untagged, _ = ok(r.cmd("STATUS INBOX (MESSAGES HIGHESTMODSEQ)"))
+    m1 = int(find(untagged, rb"HIGHESTMODSEQ (\d+)").group(1))
+    ok(r.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)"))
+    ok(r.cmd("EXPUNGE"))
+    untagged, _ = ok(r.cmd("STATUS INBOX (MESSAGES HIGHESTMODSEQ)"))
+    assert find(untagged, rb"MESSAGES 1"), untagged
+    m2 = int(find(untagged, rb"HIGHESTMODSEQ (\d+)").group(1))
+    assert m2 > m1
+    r.close()
+
+
+def test_many_pipelined_appends(target):
+    """100 LITERAL+ APPENDs in one write: every one OK, UIDs ascending and
+    distinct, every message kept."""
+    r = target.raw(login="alice", timeout=30)
+    batch = b""
+    for i in range(100):
+        data = msg(i)
+        batch += b"a%d APPEND INBOX {%d+}\r\n" % (i, len(data)) + data + \
+            b"\r\n"
+    r.send(batch)
+    uids = []
+    for i in range(100):
+        _, tagged = r.until_tagged(f"a{i}")
+        assert status_of(tagged) == "OK", tagged
+        uids.append(appenduid(tagged)[1])
+    assert uids == sorted(set(uids)), uids
+    untagged, _ = ok(r.cmd("STATUS INBOX (MESSAGES)"))
+    assert find(untagged, rb"MESSAGES 100\)"), untagged
+    r.close()
+
+
+def test_concurrent_appends_get_distinct_uids(target):
+    conns = [target.raw(login="alice", timeout=30) for _ in range(4)]
+    for n, c in enumerate(conns):
+        batch = b""
+        for i in range(25):
+            data = msg(n * 100 + i)
+            batch += b"a%d APPEND INBOX {%d+}\r\n" % (i, len(data)) + \
+                data + b"\r\n"
+        c.send(batch)
+    uids = []
+    for c in conns:
+        for i in range(25):
+            _, tagged = c.until_tagged(f"a{i}")
+            assert status_of(tagged) == "OK", tagged
+            uids.append(appenduid(tagged)[1])
+        c.close()
+    assert len(set(uids)) == 100, sorted(uids)
+
+
+def test_a_client_that_does_not_read_blocks_nobody(target):
+    """A session asks for 60 MB and reads nothing: the daemon keeps
+    serving others promptly (back-pressure, no blocking, bounded memory)."""
+    data = make_message(subject="big", msgid="big@x", size=3 << 20)
+    r = target.raw(login="alice", timeout=30)
+    ok(raw_append(r, "INBOX", data, literal_plus=True))
+    ok(r.cmd("EXAMINE INBOX"))
+    r.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    rss0 = rss_kib(target)
+    r.send(b"".join(b"f%d FETCH 1 BODY.PEEK[]\r\n" % i for i in range(20)))
+    time.sleep(0.5)
+    if rss0 is not None:            # conflux: what it holds stays bounded
+        grew = rss_kib(target) - rss0
+        assert grew < 24 * 1024, f"daemon grew by {grew} KiB"
+    t0 = time.monotonic()
+    target.assert_alive("a client that does not read")
+    c = target.raw(login="alice")
+    untagged, _ = ok(c.cmd("STATUS INBOX (MESSAGES)"))
+    assert find(untagged, rb"MESSAGES 1\)"), untagged
+    c.close()
+    assert time.monotonic() - t0 < 3, "others were kept waiting"
+    r.close()
+    target.assert_alive("a client that vanished with 60 MB unread")
+
+
+def rss_kib(target):
+    """VmRSS of the conflux daemon (None for Dovecot)."""
+    if target.name != "conflux":
+        return None
+    for line in open(f"/proc/{target.served.proc.pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return None
+
+
+def test_idle_many_sessions_all_told(target):
+    watchers = []
+    for _ in range(5):
+        w = target.raw(login="alice")
+        ok(w.cmd("SELECT INBOX"))
+        w.send(b"i1 IDLE\r\n")
+        w.continuation()
+        watchers.append(w)
+    target.lmtp_deliver("alice", msg(1))
+    for w in watchers:
+        wait_for(w, rb"^\* 1 EXISTS", timeout=3.0)
+        w.send(b"DONE\r\n")
+        _, tagged = w.until_tagged("i1")
+        assert status_of(tagged) == "OK"
+        w.close()
+
+
 # ---------------------------------------------------------------------------
 # Malformed input: a clear error, and the daemon serves everyone else
 
