@@ -192,7 +192,9 @@ def test_store_and_expunge(served):
     r = raw(served)
     ok(r.cmd("SELECT INBOX"))
     untagged, _ = ok(r.cmd("STORE 2:3 +FLAGS (\\Deleted $Work)"))
-    assert len(untagged) == 2 and b"\\Deleted $Work" in untagged[0]
+    fetches = [u for u in untagged if b" FETCH " in u]
+    assert len(fetches) == 2 and b"\\Deleted $Work" in fetches[0]
+    assert find(untagged, rb"^\* FLAGS \(.*\$Work\)")    # a new keyword
     untagged, _ = ok(r.cmd("STORE 1 +FLAGS.SILENT (\\Seen)"))
     assert untagged == []
     untagged, _ = ok(r.cmd("STORE 2 -FLAGS ($Work)"))
@@ -651,3 +653,22 @@ def test_selected_mailbox_deleted_by_another_session(served):
     ok(me.cmd("RENAME Mine Ours"))
     ok(me.cmd("NOOP"))
     ok(me.cmd("CHECK"))
+
+
+def test_new_keywords_update_flags_list(served):
+    fill(served, 1)
+    a, b = raw(served), raw(served)
+    untagged, _ = ok(a.cmd("SELECT INBOX"))
+    assert find(untagged, rb"^\* FLAGS \(\\Answered \\Flagged \\Deleted "
+                          rb"\\Seen \\Draft\)")
+    ok(b.cmd("SELECT INBOX"))
+    untagged, _ = ok(a.cmd("STORE 1 +FLAGS.SILENT ($Important)"))
+    assert find(untagged, rb"^\* FLAGS \(.*\\Draft \$Important\)")
+    assert find(untagged, rb"^\* OK \[PERMANENTFLAGS \(.*\$Important \\\*\)\]")
+    untagged, _ = ok(b.cmd("NOOP"))
+    assert find(untagged, rb"^\* FLAGS \(.*\$Important\)")
+    assert find(untagged, rb"^\* 1 FETCH \(FLAGS \(\$Important\)\)")
+    untagged, _ = ok(a.cmd("STORE 1 +FLAGS ($important)"))   # known already
+    assert not find(untagged, rb"^\* FLAGS")
+    assert a.cmd("CREATE ../x")[0] == "NO"
+    assert a.cmd("CREATE a/./b")[0] == "NO"

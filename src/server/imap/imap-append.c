@@ -163,7 +163,14 @@ append_line(struct imap_session *s, const char *line, size_t len)
 	struct append_ctx *ac = s->cmd_ctx;
 	struct imap_append_msg m;
 	const char *error;
-	int r = imap_append_parse_next(&s->cmd, line, len, &m, &error);
+	int r;
+
+	if (ac->bad != NULL) {
+		imap_bad(s, ac->bad);
+		append_end(s);
+		return;
+	}
+	r = imap_append_parse_next(&s->cmd, line, len, &m, &error);
 
 	if (r < 0) {
 		imap_bad(s, error);
@@ -181,6 +188,29 @@ append_line(struct imap_session *s, const char *line, size_t len)
 	else
 		commit(s, ac);
 	append_end(s);
+}
+
+/* The arguments before the literal are bad. A synchronising literal is
+ * never sent; a small non-synchronising one is read and dropped, so the
+ * BAD reply lines up and the session goes on; a big one ends it. */
+static void
+discard_bad(struct imap_session *s, struct append_ctx *ac, const char *error)
+{
+	if (!s->cmd.literal_nonsync) {
+		imap_bad(s, error);
+		append_end(s);
+		return;
+	}
+	if (s->cmd.literal_size > APPEND_MAX_DISCARD) {
+		imap_session_bye(s, error, "bad APPEND");
+		append_end(s);
+		return;
+	}
+	ac->bad = error;
+	ac->rc = STORE_REJECT;
+	s->on_literal = literal_piece;
+	s->on_line = append_line;
+	conn_read_literal(s->conn, s->cmd.literal_size, APPEND_CHUNK);
 }
 
 static bool
@@ -214,11 +244,7 @@ imap_append_start(struct imap_session *s)
 	s->cmd_ctx = ac;
 	s->on_abort = append_abort;
 	if (imap_append_parse_prefix(&s->cmd, &wire, &m, &error) < 0) {
-		if (s->cmd.literal_nonsync)
-			imap_session_bye(s, error, "bad APPEND");
-		else
-			imap_bad(s, error);
-		append_end(s);
+		discard_bad(s, ac, error);
 		return;
 	}
 	begin(s, ac, wire);

@@ -12,6 +12,8 @@
 #include "server/imap/imap-session.h"
 #include "store/store.h"
 
+#define LIST_PATTERN_MAX 1024	/* longer patterns match nothing */
+
 struct list_entry {
 	char *name;
 	char *special_use;	/* NULL when none */
@@ -89,23 +91,44 @@ list_set_free(struct list_set *ls)
 	free(ls->e);
 }
 
-/* IMAP wildcard match: '*' anything, '%' anything but '/'. */
+/* IMAP wildcard match: '*' anything, '%' anything but '/'. Dynamic
+ * programming over the name, O(pattern x name): a pattern such as
+ * "*%*%*%...x" must not backtrack exponentially. */
 static bool
 wild_match(const char *p, const char *s)
 {
-	for (; *p != '\0'; p++, s++) {
-		if (*p == '*' || *p == '%') {
-			for (;; s++) {
-				if (wild_match(p + 1, s))
-					return true;
-				if (*s == '\0' || (*p == '%' && *s == '/'))
-					return false;
+	size_t n = strlen(s), j;
+	bool *cur = xcalloc(n + 1, sizeof(bool));
+	bool *next = xcalloc(n + 1, sizeof(bool));
+	bool r;
+
+	cur[0] = true;
+	for (; *p != '\0'; p++) {
+		bool acc = false, *t;
+
+		if (*p == '*' && p[1] == '*')
+			continue;
+		for (j = 0; j <= n; j++) {
+			if (*p == '*') {
+				acc = acc || cur[j];
+				next[j] = acc;
+			} else if (*p == '%') {
+				if (j > 0 && s[j - 1] == '/')
+					acc = false;
+				acc = acc || cur[j];
+				next[j] = acc;
+			} else {
+				next[j] = j > 0 && cur[j - 1] && s[j - 1] == *p;
 			}
 		}
-		if (*s != *p)
-			return false;
+		t = cur;
+		cur = next;
+		next = t;
 	}
-	return *s == '\0';
+	r = cur[n];
+	free(cur);
+	free(next);
+	return r;
 }
 
 static bool
@@ -231,7 +254,7 @@ do_list(struct imap_session *s, struct list_req *rq)
 	qsort(ls.e, ls.n, sizeof(ls.e[0]), entry_cmp);
 	for (i = 0; i < a.npatterns; i++) {
 		char *p = full_pattern(a.reference, a.patterns[i]);
-		if (p != NULL)
+		if (p != NULL && strlen(p) <= LIST_PATTERN_MAX)
 			list_pattern(s, rq, &ls, p);
 		free(p);
 	}

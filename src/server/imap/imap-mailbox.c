@@ -113,6 +113,27 @@ reply_rc(struct imap_session *s, int rc, const char *ok)
 
 /* ---- CREATE, DELETE, RENAME ---- */
 
+/* The store's rules, and no "." or ".." component (Dovecot refuses them
+ * too: they read like paths). */
+static bool
+name_ok(const char *name)
+{
+	const char *p = name;
+
+	if (store_folder_name_valid(name) != STORE_OK)
+		return false;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' &&
+						 p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
 /* Tells the sessions that have `name` selected (they check it again). */
 static int
 notify_name(struct imap_session *s, const char *name)
@@ -159,7 +180,7 @@ imap_handle_create(struct imap_session *s)
 		name[--len] = '\0';
 	if (strcmp(name, "INBOX") == 0)
 		rc = STORE_EXISTS;
-	else if (store_folder_name_valid(name) != STORE_OK)
+	else if (!name_ok(name))
 		rc = STORE_REJECT;
 	else
 		rc = create_with_parents(s, name);
@@ -205,9 +226,9 @@ imap_handle_rename(struct imap_session *s)
 		free(from);
 		return true;
 	}
-	if (strcmp(to, "INBOX") == 0)
+	if (strcmp(to, "INBOX") == 0 || strcmp(from, to) == 0)
 		rc = STORE_EXISTS;
-	else if (store_folder_name_valid(to) != STORE_OK)
+	else if (!name_ok(to))
 		rc = STORE_REJECT;
 	else if (strcmp(from, "INBOX") == 0)
 		rc = imap_copy_all(s, from, to);	/* RFC 3501 6.3.5 */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/strx.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
 #include "proto/imap/imap-args.h"
@@ -65,6 +66,7 @@ send_flags(struct imap_session *s, uint32_t uid)
 	if (seq == 0 || store_msg_get(imap_store(s), s->sel.folder_id, uid,
 				      &m) != STORE_OK)
 		return;
+	imap_keywords_seen(s, m.keywords);
 	buf_init(&out, SIZE_MAX / 2);
 	buf_printf(&out, "* %u FETCH (", seq);
 	if (s->qresync)
@@ -146,6 +148,7 @@ imap_unselect(struct imap_session *s)
 	notify_unwatch(&s->watch);
 	imap_view_clear(&s->view);
 	free(s->sel.name);
+	free(s->sel.keywords);
 	memset(&s->sel, 0, sizeof(s->sel));
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
@@ -193,26 +196,65 @@ load_cb(const struct store_msg *m, void *ctx)
 }
 
 static void
-send_flag_lists(struct imap_session *s, struct load_ctx *lc)
+send_flag_lists(struct imap_session *s)
 {
-	struct buf kw;
-	unsigned int i;
+	const char *kw = s->sel.keywords != NULL ? s->sel.keywords : "";
+	const char *sp = kw[0] != '\0' ? " " : "";
 
-	buf_init(&kw, 64 * 1024);
-	for (i = 0; i < lc->nkeywords; i++) {
-		buf_append_c(&kw, ' ');
-		buf_append_str(&kw, lc->keywords[i]);
-		free(lc->keywords[i]);
-	}
 	imap_printf(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-		    "\\Draft%s)", buf_cstr(&kw));
+		    "\\Draft%s%s)", sp, kw);
 	if (s->sel.readonly)
 		imap_printf(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox.");
 	else
 		imap_printf(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged "
-			    "\\Deleted \\Seen \\Draft%s \\*)] Flags permitted.",
-			    buf_cstr(&kw));
-	buf_free(&kw);
+			    "\\Deleted \\Seen \\Draft%s%s \\*)] Flags permitted.",
+			    sp, kw);
+}
+
+static bool
+has_keyword(const char *list, const char *kw, size_t n)
+{
+	while (list != NULL && *list != '\0') {
+		size_t m = strcspn(list, " ");
+		if (m == n && str_ncasecmp(list, kw, n) == 0)
+			return true;
+		list += m;
+		while (*list == ' ')
+			list++;
+	}
+	return false;
+}
+
+void
+imap_keywords_seen(struct imap_session *s, const char *kws)
+{
+	struct buf all;
+	bool added = false;
+
+	if (kws == NULL || s->state != IMAP_STATE_SELECTED)
+		return;
+	buf_init(&all, IMAP_KEYWORDS_MAX);
+	if (s->sel.keywords != NULL)
+		buf_append_str(&all, s->sel.keywords);
+	while (*kws != '\0') {
+		size_t n = strcspn(kws, " ");
+		if (n > 0 && !has_keyword(buf_cstr(&all), kws, n) &&
+		    all.len + n + 1 < IMAP_KEYWORDS_MAX) {
+			if (all.len > 0)
+				buf_append_c(&all, ' ');
+			buf_append(&all, kws, n);
+			added = true;
+		}
+		kws += n;
+		while (*kws == ' ')
+			kws++;
+	}
+	if (added) {
+		free(s->sel.keywords);
+		s->sel.keywords = buf_steal(&all);
+		send_flag_lists(s);
+	}
+	buf_free(&all);
 }
 
 /* QRESYNC (RFC 7162 3.2.5): what the client missed since its modseq. */
@@ -299,6 +341,23 @@ select_qresync(struct imap_session *s, const struct imap_select_args *a)
 	store_msg_list(imap_store(s), s->sel.folder_id, 1, qr_fetch_cb, &q);
 }
 
+static void
+keep_keywords(struct imap_session *s, struct load_ctx *lc)
+{
+	struct buf kw;
+	unsigned int i;
+
+	buf_init(&kw, IMAP_KEYWORDS_MAX);
+	for (i = 0; i < lc->nkeywords; i++) {
+		if (kw.len > 0)
+			buf_append_c(&kw, ' ');
+		buf_append_str(&kw, lc->keywords[i]);
+		free(lc->keywords[i]);
+	}
+	free(s->sel.keywords);
+	s->sel.keywords = buf_steal(&kw);
+}
+
 static bool
 open_folder(struct imap_session *s, const char *name, bool readonly,
 	    struct load_ctx *lc, struct store_folder *f)
@@ -363,7 +422,8 @@ imap_handle_select(struct imap_session *s)
 		return true;
 	}
 	free(name);
-	send_flag_lists(s, &lc);
+	keep_keywords(s, &lc);
+	send_flag_lists(s);
 	imap_printf(s, "* %u EXISTS", s->view.count);
 	imap_printf(s, "* 0 RECENT");
 	if (lc.first_unseen != 0)

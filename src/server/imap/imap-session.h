@@ -43,6 +43,7 @@ enum imap_state {
 #define IMAP_MAX_COMMAND (2 * 1024 * 1024)
 #define IMAP_MAX_BAD_COMMANDS 20
 #define IMAP_HEADER_MAX (64 * 1024)	/* header bytes read for ENVELOPE */
+#define IMAP_KEYWORDS_MAX (16 * 1024)	/* keywords kept per selected box */
 
 enum imap_cmd_flags {
 	CMD_F_UID_OK = 1 << 0,		/* "UID <name>" exists */
@@ -70,6 +71,7 @@ struct imap_selected {
 	char *name;		/* UTF-8 store name */
 	uint32_t uidvalidity;
 	bool readonly;
+	char *keywords;		/* announced in FLAGS, space separated */
 };
 
 struct imap_server {
@@ -140,6 +142,10 @@ void imap_sync(struct imap_session *s, bool allow_expunge);
 void imap_unselect(struct imap_session *s);
 /* Announces the view's pending expunges (EXPUNGE or VANISHED). */
 void imap_send_expunges(struct imap_session *s);
+/* Keywords (space separated, may be NULL) about to be shown: any the
+ * client was not told of yet are added, and FLAGS / PERMANENTFLAGS are
+ * sent again (RFC 3501 7.2.6). */
+void imap_keywords_seen(struct imap_session *s, const char *keywords);
 
 /* ---- imap-mailbox.c ---- */
 /* Client mailbox name (modified UTF-7) -> store name (UTF-8, malloc'd);

@@ -125,6 +125,8 @@ store_all(struct imap_session *s, const struct imap_store_args *a,
 
 	buf_init(&kw, 64 * 1024);
 	join_keywords(&a->flags, &kw);
+	if (a->mode != IMAP_STORE_REMOVE && kw.len > 0)
+		imap_keywords_seen(s, buf_cstr(&kw));
 	for (i = 0; i < cc->nmsgs; i++) {
 		if (a->unchangedsince_set &&
 		    cc->msgs[i].modseq > a->unchangedsince) {
