@@ -9,6 +9,7 @@
 #include "lib/strx.h"
 #include "lib/xalloc.h"
 #include "proto/imap/imap-args.h"
+#include "server/imap/imap-match.h"
 #include "server/imap/imap-session.h"
 #include "store/store.h"
 
@@ -40,15 +41,19 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct list_entry *)a)->name,
+		      ((const struct list_entry *)b)->name);
+}
+
+/* Appends; duplicates (a parent named by several children, a parent that
+ * is also a folder) are merged by merge_dups(), so thousands of folders
+ * cost n log n, not n squared. */
 static struct list_entry *
 entry_add(struct list_set *ls, const char *name, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < ls->n; i++)
-		if (strlen(ls->e[i].name) == len &&
-		    memcmp(ls->e[i].name, name, len) == 0)
-			return &ls->e[i];
 	if (ls->n == ls->cap) {
 		ls->cap = ls->cap < 16 ? 16 : ls->cap * 2;
 		ls->e = xrealloc(ls->e, ls->cap * sizeof(*ls->e));
@@ -80,6 +85,34 @@ folder_cb(const struct store_folder *f, void *ctx)
 }
 
 static void
+merge_dups(struct list_set *ls)
+{
+	size_t i, k = 0;
+
+	qsort(ls->e, ls->n, sizeof(ls->e[0]), name_cmp);
+	for (i = 0; i < ls->n; i++) {
+		struct list_entry *e = &ls->e[i], *m;
+		if (k == 0 || strcmp(ls->e[k - 1].name, e->name) != 0) {
+			ls->e[k++] = *e;
+			continue;
+		}
+		m = &ls->e[k - 1];
+		m->exists = m->exists || e->exists;
+		m->subscribed = m->subscribed || e->subscribed;
+		m->sub_child = m->sub_child || e->sub_child;
+		m->children = m->children || e->children;
+		if (m->special_use == NULL) {
+			m->special_use = e->special_use;
+			e->special_use = NULL;
+		}
+		free(e->name);
+		free(e->special_use);
+	}
+	ls->n = k;
+	qsort(ls->e, ls->n, sizeof(ls->e[0]), entry_cmp);
+}
+
+static void
 list_set_free(struct list_set *ls)
 {
 	size_t i;
@@ -89,56 +122,6 @@ list_set_free(struct list_set *ls)
 		free(ls->e[i].special_use);
 	}
 	free(ls->e);
-}
-
-/* IMAP wildcard match: '*' anything, '%' anything but '/'. Dynamic
- * programming over the name, O(pattern x name): a pattern such as
- * "*%*%*%...x" must not backtrack exponentially. */
-static bool
-wild_match(const char *p, const char *s)
-{
-	size_t n = strlen(s), j;
-	bool *cur = xcalloc(n + 1, sizeof(bool));
-	bool *next = xcalloc(n + 1, sizeof(bool));
-	bool r;
-
-	cur[0] = true;
-	for (; *p != '\0'; p++) {
-		bool acc = false, *t;
-
-		if (*p == '*' && p[1] == '*')
-			continue;
-		for (j = 0; j <= n; j++) {
-			if (*p == '*') {
-				acc = acc || cur[j];
-				next[j] = acc;
-			} else if (*p == '%') {
-				if (j > 0 && s[j - 1] == '/')
-					acc = false;
-				acc = acc || cur[j];
-				next[j] = acc;
-			} else {
-				next[j] = j > 0 && cur[j - 1] && s[j - 1] == *p;
-			}
-		}
-		t = cur;
-		cur = next;
-		next = t;
-	}
-	r = cur[n];
-	free(cur);
-	free(next);
-	return r;
-}
-
-static bool
-name_match(const char *pattern, const char *name)
-{
-	if (str_has_prefix_ci(pattern, "INBOX") &&
-	    (strcmp(name, "INBOX") == 0 || str_has_prefix(name, "INBOX/"))) {
-		return wild_match(pattern + 5, name + 5);
-	}
-	return wild_match(pattern, name);
 }
 
 struct list_req {
@@ -191,7 +174,7 @@ list_pattern(struct imap_session *s, const struct list_req *rq,
 		bool sub_only = rq->lsub ||
 				(rq->select & IMAP_LIST_SEL_SUBSCRIBED);
 
-		if (e->done || !name_match(pattern, e->name))
+		if (e->done || !imap_list_match(pattern, e->name))
 			continue;
 		if ((rq->select & IMAP_LIST_SEL_SPECIAL_USE) &&
 		    e->special_use == NULL)
@@ -251,7 +234,7 @@ do_list(struct imap_session *s, struct list_req *rq)
 		imap_tagged(s, "NO", "[SERVERBUG] Internal error.");
 		return true;
 	}
-	qsort(ls.e, ls.n, sizeof(ls.e[0]), entry_cmp);
+	merge_dups(&ls);
 	for (i = 0; i < a.npatterns; i++) {
 		char *p = full_pattern(a.reference, a.patterns[i]);
 		if (p != NULL && strlen(p) <= LIST_PATTERN_MAX)
