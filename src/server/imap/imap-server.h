@@ -8,7 +8,24 @@
  *
  * One imap_server serves every IMAP listener of a daemon (plain port 143
  * with STARTTLS, implicit TLS on 993). It borrows env (and everything env
- * points to) until imap_server_free. Sessions are owned by the server. */
+ * points to) until imap_server_free. Sessions are owned by the server.
+ *
+ * Behaviour worth knowing (the yardstick is Dovecot 2.3):
+ *  - \Recent is always empty ("* 0 RECENT", RECENT 0): the store keeps no
+ *    per-session "first to see it" state, RFC 9051 dropped \Recent, and
+ *    clients (mbsync, Thunderbird, imaplib) do not depend on it.
+ *  - Each selected session keeps its sequence number -> UID map (4 bytes
+ *    a message) and applies the store's journal (store_changes_since)
+ *    before every tagged reply, and at once during IDLE when notify.h
+ *    says the folder changed. EXPUNGE/VANISHED are held back during
+ *    FETCH, STORE and SEARCH (RFC 3501 7.4.1) but not their UID forms.
+ *  - A mailbox deleted or renamed by another session while selected ends
+ *    this session with "* BYE", as Dovecot does.
+ *  - CREATE makes the missing parents; LIST shows parents that have no
+ *    folder of their own (made by other tools) as \Noselect.
+ *  - Limits: lines 64 KiB, literals 8 KiB before login and 1 MiB after
+ *    (APPEND: env->max_message_size, streamed to disk), 20 BAD replies in
+ *    a row end the session, LIST patterns over 1 KiB match nothing. */
 
 struct conn;
 struct server_env;
