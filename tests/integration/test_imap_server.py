@@ -672,3 +672,23 @@ def test_new_keywords_update_flags_list(served):
     assert not find(untagged, rb"^\* FLAGS")
     assert a.cmd("CREATE ../x")[0] == "NO"
     assert a.cmd("CREATE a/./b")[0] == "NO"
+
+
+def test_pipelined_commands(served):
+    r = raw(served, user=None)
+    big = ("y" * 1000 + "\r\n") * 300
+    r.send(f"p1 LOGIN alice {PW}\r\np2 SELECT INBOX\r\n".encode())
+    _, tagged = r.until_tagged("p2")
+    assert status_of(tagged) == "OK"
+    data = msg(1, body=big)
+    cmds = b"".join(b"a%d APPEND INBOX {%d+}\r\n" % (i, len(data)) + data +
+                    b"\r\n" for i in range(10))
+    cmds += b"f1 FETCH 1:* (BODY.PEEK[])\r\nf2 NOOP\r\nf3 FETCH 1:* UID\r\n"
+    r.send(cmds)
+    untagged, tagged = r.until_tagged("f1", timeout=30)
+    assert status_of(tagged) == "OK"
+    assert len([u for u in untagged if b" FETCH " in u]) == 10
+    _, tagged = r.until_tagged("f2")
+    assert status_of(tagged) == "OK"
+    untagged, tagged = r.until_tagged("f3")
+    assert len(untagged) == 10
