@@ -6,6 +6,7 @@ switches to the unprivileged `conflux` user, so every directory it uses must
 be traversable by that user: the base directory is made 0711, as the notes
 on real peers advise."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -81,11 +82,44 @@ def base_dir():
     shutil.rmtree(base, ignore_errors=True)
 
 
+def set_config(conf, section, key, value):
+    """Sets key = value in [section] of an INI file written by init."""
+    lines = Path(conf).read_text().splitlines()
+    out, current, done = [], None, False
+    for line in lines:
+        m = re.match(r"\s*\[(\w+)\]", line)
+        if m:
+            if current == section and not done:
+                out.append(f"{key} = {value}")
+                done = True
+            current = m.group(1)
+        elif current == section and re.match(rf"\s*{key}\s*=", line):
+            if not done:
+                out.append(f"{key} = {value}")
+                done = True
+            continue
+        out.append(line)
+    if not done:
+        if current != section:
+            out.append(f"[{section}]")
+        out.append(f"{key} = {value}")
+    Path(conf).write_text("\n".join(out) + "\n")
+
+
+LISTENERS = (("imap", "listen"), ("imap", "tls_listen"), ("pop3", "listen"),
+             ("pop3", "tls_listen"), ("lmtp", "listen"))
+
+
 def init_data(base, name="data"):
+    """`conflux init`, with every listener on a free port (127.0.0.1:0):
+    a test's daemon never takes the documented ports 1143... from another
+    test or from a conflux running on the machine."""
     data = Path(base) / name
     proc = subprocess.run([BIN, "init", "--data", str(data)],
                           capture_output=True)
     assert proc.returncode == 0, proc.stderr.decode()
+    for section, key in LISTENERS:
+        set_config(data / "conflux.conf", section, key, "127.0.0.1:0")
     return Conflux(data)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, init_data
+from conftest import BIN, init_data, set_config  # noqa: F401
 
 PASSWORD = "secret-pw"
 SECTIONS = ("imap", "pop3", "lmtp")
@@ -29,30 +29,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def set_config(conf, section, key, value):
-    """Sets key = value in [section] of an INI file written by init."""
-    lines = Path(conf).read_text().splitlines()
-    out, current, done = [], None, False
-    for line in lines:
-        m = re.match(r"\s*\[(\w+)\]", line)
-        if m:
-            if current == section and not done:
-                out.append(f"{key} = {value}")
-                done = True
-            current = m.group(1)
-        elif current == section and re.match(rf"\s*{key}\s*=", line):
-            if not done:
-                out.append(f"{key} = {value}")
-                done = True
-            continue
-        out.append(line)
-    if not done:
-        if current != section:
-            out.append(f"[{section}]")
-        out.append(f"{key} = {value}")
-    Path(conf).write_text("\n".join(out) + "\n")
 
 
 class Served:

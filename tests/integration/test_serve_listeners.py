@@ -9,8 +9,10 @@ from served import Served, free_port, set_config
 
 
 def test_init_writes_the_documented_loopback_listeners(base_dir):
-    cfx = init_data(base_dir)
-    text = cfx.conf.read_text()
+    data = base_dir / "plain"
+    subprocess.run([BIN, "init", "--data", str(data)], check=True,
+                   capture_output=True)
+    text = (data / "conflux.conf").read_text()
     for section, key, value in (("imap", "listen", "127.0.0.1:1143"),
                                 ("imap", "tls_listen", "127.0.0.1:1993"),
                                 ("pop3", "listen", "127.0.0.1:1110"),

@@ -413,7 +413,7 @@ def test_serve_stops_cleanly_in_the_middle_of_a_sync(cfx, dovecot,
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0, log.read_text()
-    assert "shutting down (1 syncs running)" in log.read_text()
+    assert "shutting down (1 syncs running" in log.read_text()
     here = local_ids(cfx, "alice")
     there = set(remote_ids(dovecot, "alice"))
     assert all(v == 1 for v in here.values())
