@@ -144,7 +144,8 @@ start_message(struct imap_session *s, struct append_ctx *ac,
 				buf_append_c(&kw, ' ');
 			buf_append_str(&kw, m->flags.keywords[i]);
 		}
-		ac->rc = store_draft_begin(ac->batch, m->have_date ? m->date : 0,
+		ac->rc = store_draft_begin(ac->batch,
+					   m->have_date ? m->date : 0,
 					   m->flags.flags & 0x1f,
 					   kw.len > 0 ? buf_cstr(&kw) : NULL,
 					   &ac->draft);

@@ -83,7 +83,8 @@ ensure_store(struct imap_session *s)
 {
 	struct store_folder f;
 
-	if (store_folder_find(imap_store(s), s->user, "INBOX", &f) == STORE_OK) {
+	if (store_folder_find(imap_store(s), s->user, "INBOX", &f) ==
+	    STORE_OK) {
 		store_folder_clear(&f);
 		return;
 	}

@@ -170,7 +170,8 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 		buf_append_c(out, ')');
 	}
 	if (fc->fa.modseq && !fc->want_modseq)
-		buf_printf(out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+		buf_printf(out, " MODSEQ (%llu)",
+			   (unsigned long long)m->modseq);
 	return 0;
 }
 
@@ -372,7 +373,8 @@ set_seen(struct imap_session *s, struct fetch_ctx *fc)
 			   unseen_cb, &sc) != STORE_OK)
 		return;
 	if (fc->nseen > 0) {
-		struct store_flag_change ch = { STORE_F_SEEN, 0, NULL, NULL, 0 };
+		struct store_flag_change ch = { STORE_F_SEEN, 0, NULL, NULL,
+						0 };
 		uint64_t *modseqs = xcalloc(fc->nseen, sizeof(uint64_t));
 
 		if (store_msg_set_flags_many(imap_store(s), s->sel.folder_id,
@@ -473,7 +475,8 @@ imap_handle_fetch(struct imap_session *s)
 	s->cmd_ctx = fc;
 	s->on_abort = fetch_free;
 	if (imap_fetch_parse(&s->cmd, &fc->fa, &error) < 0 ||
-	    (binary_asked(&fc->fa.items) && (error = "BINARY isn't supported.")) ||
+	    (binary_asked(&fc->fa.items) &&
+	     (error = "BINARY isn't supported.")) ||
 	    (fc->fa.vanished && !s->qresync &&
 	     (error = "QRESYNC isn't enabled.")) ||
 	    imap_resolve_set(s, fc->fa.seqset, s->cmd.uid, &fc->uids, &fc->n,

@@ -34,7 +34,8 @@ static int
 entry_cmp(const void *a, const void *b)
 {
 	const struct list_entry *x = a, *y = b;
-	bool xi = strcmp(x->name, "INBOX") == 0, yi = strcmp(y->name, "INBOX") == 0;
+	bool xi = strcmp(x->name, "INBOX") == 0;
+	bool yi = strcmp(y->name, "INBOX") == 0;
 
 	if (xi != yi)
 		return xi ? -1 : 1;

@@ -50,7 +50,8 @@ imap_flags_append(struct buf *out, unsigned int flags, const char *keywords)
 {
 	static const struct { unsigned int bit; const char *name; } names[] = {
 		{ STORE_F_SEEN, "\\Seen" }, { STORE_F_ANSWERED, "\\Answered" },
-		{ STORE_F_FLAGGED, "\\Flagged" }, { STORE_F_DELETED, "\\Deleted" },
+		{ STORE_F_FLAGGED, "\\Flagged" },
+		{ STORE_F_DELETED, "\\Deleted" },
 		{ STORE_F_DRAFT, "\\Draft" },
 	};
 	size_t i, start = out->len;

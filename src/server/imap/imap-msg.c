@@ -198,7 +198,7 @@ imap_resolve_set(const struct imap_session *s, const char *set, bool uid,
 	*uids_r = NULL;
 	*n_r = 0;
 	if (star == 0 && uid)
-		star = UINT32_MAX;	/* "UID n:*" of an empty view: nothing */
+		star = UINT32_MAX;	/* "UID n:*", empty view: nothing */
 	if (star == 0) {
 		*error_r = "No messages";
 		return -1;

@@ -61,7 +61,8 @@ decode_qp(const char *p, size_t len, struct buf *out)
 	for (i = 0; i < len; i++) {
 		if (p[i] != '=') {
 			buf_append_c(out, p[i]);
-		} else if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n') {
+		} else if (i + 2 < len && p[i + 1] == '\r' &&
+			   p[i + 2] == '\n') {
 			i += 2;
 		} else if (i + 2 < len && hexval(p[i + 1]) >= 0 &&
 			   hexval(p[i + 2]) >= 0) {
@@ -221,9 +222,9 @@ imap_search_header(const char *hdr, size_t len, const char *name,
 						      hdr[i + 1] != '\t'))))
 			i++;
 		end = i++;
-		if (name != NULL && (end - start <= nlen ||
-				     hdr[start + nlen] != ':' ||
-				     str_ncasecmp(hdr + start, name, nlen) != 0))
+		if (name != NULL &&
+		    (end - start <= nlen || hdr[start + nlen] != ':' ||
+		     str_ncasecmp(hdr + start, name, nlen) != 0))
 			continue;
 		colon = start;
 		while (colon < end && hdr[colon] != ':')

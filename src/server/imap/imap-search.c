@@ -108,7 +108,9 @@ zone_minutes(const char *p, int *tz_r)
 		return 0;
 	}
 	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		if (str_ncasecmp(p, zones[i].name, strlen(zones[i].name)) == 0) {
+		size_t n = strlen(zones[i].name);
+
+		if (str_ncasecmp(p, zones[i].name, n) == 0) {
 			*tz_r = zones[i].off;
 			return 0;
 		}
@@ -309,8 +311,8 @@ imap_handle_search(struct imap_session *s)
 	r = imap_search_parse(&s->cmd, s->cmd.args, s->cmd.nargs, &sc.srch,
 			      &error);
 	if (r == IMAP_SEARCH_BADCHARSET) {
-		imap_tagged(s, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported "
-			    "charset.");
+		imap_tagged(s, "NO", "[BADCHARSET (UTF-8 US-ASCII)] "
+			    "Unsupported charset.");
 		return true;
 	}
 	if (r < 0 || imap_search_bind(&s->cmd, &sc.srch, s->view.count,

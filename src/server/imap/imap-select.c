@@ -113,7 +113,8 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 	}
 	s->notified = false;
 	if (store_changes_since(imap_store(s), s->sel.folder_id,
-				s->view.modseq, change_cb, &s->view) != STORE_OK)
+				s->view.modseq, change_cb, &s->view) !=
+	    STORE_OK)
 		slog_warn(conn_session_id(s->conn), "imap: journal: %s",
 			  store_error(imap_store(s)));
 	if (!imap_view_has_pending(&s->view))
@@ -207,8 +208,8 @@ send_flag_lists(struct imap_session *s)
 		imap_printf(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox.");
 	else
 		imap_printf(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged "
-			    "\\Deleted \\Seen \\Draft%s%s \\*)] Flags permitted.",
-			    sp, kw);
+			    "\\Deleted \\Seen \\Draft%s%s \\*)] "
+			    "Flags permitted.", sp, kw);
 }
 
 static bool

@@ -47,7 +47,7 @@ enum imap_state {
 
 enum imap_cmd_flags {
 	CMD_F_UID_OK = 1 << 0,		/* "UID <name>" exists */
-	CMD_F_NO_EXPUNGE = 1 << 1,	/* no EXPUNGE replies (7.4.1) unless UID */
+	CMD_F_NO_EXPUNGE = 1 << 1,	/* no EXPUNGE (7.4.1) unless UID */
 };
 
 typedef bool imap_cmd_fn(struct imap_session *s);
