@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_message
+from conftest import make_message, skip_peer_control_under_asan
 from imaptest_util import (ConfluxTarget, DovecotTarget, multipart_message,
                            rfc822_message)
 from peers.dovecot import Dovecot, imap_utf7
@@ -33,6 +33,7 @@ PW = "secret-pw"
 @pytest.fixture(params=["dovecot", "conflux"])
 def target(request, peer_ca):  # noqa: F811
     if request.param == "dovecot":
+        skip_peer_control_under_asan()
         dov = Dovecot(users={"alice": PW, "bob": PW}, ca=peer_ca)
         dov.start()
         request.addfinalizer(dov.stop)

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import make_base_dir, make_message
+from conftest import make_base_dir, make_message, skip_peer_control_under_asan
 from imaptest_util import (Closed, ConfluxTarget, DovecotTarget, Raw,
                            appenduid, canonical, capabilities, code_of,
                            fetch_map, find,
@@ -53,6 +53,7 @@ def dovecot_imap(peer_ca):  # noqa: F811
 @pytest.fixture(params=["dovecot", "conflux"])
 def target(request):
     if request.param == "dovecot":
+        skip_peer_control_under_asan()
         dov = request.getfixturevalue("dovecot_imap")
         dov.reset()
         return DovecotTarget(dov)
@@ -65,6 +66,7 @@ def auth_target(request, peer_ca):  # noqa: F811
     delays every later login from an IP that failed (auth penalty, up to
     15 s), so these get a Dovecot of their own."""
     if request.param == "dovecot":
+        skip_peer_control_under_asan()
         dov = Dovecot(users={"alice": "secret-pw", "bob": "secret-pw"},
                       ca=peer_ca)
         dov.start()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import skip_peer_control_under_asan
 from peers.fixtures import dovecot, peer_ca  # noqa: F401
 
 try:
@@ -58,6 +59,7 @@ def test_stress_conflux(request):
 
 
 def test_stress_dovecot_control(dovecot):  # noqa: F811
+    skip_peer_control_under_asan()
     rc, out = run_stress(dovecot.imap_port,
                          [(u, dovecot.password(u)) for u in ("alice", "bob")])
     assert rc == 0, f"imapstress against Dovecot:\n{summary(out)}"
@@ -66,6 +68,7 @@ def test_stress_dovecot_control(dovecot):  # noqa: F811
 
 @pytest.mark.parametrize("mode", ["dropexpunge", "body", "keyword"])
 def test_stress_notices_a_lying_server(dovecot, mode):  # noqa: F811
+    skip_peer_control_under_asan()
     sys.path.insert(0, str(STRESS))
     from mutproxy import MutatingProxy
     px = MutatingProxy("127.0.0.1", dovecot.imap_port, mode).start()
