@@ -497,6 +497,12 @@ def test_qresync(served):
     untagged, _ = ok(r.cmd(f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {hms} "
                            "VANISHED)"))
     assert find(untagged, rb"^\* VANISHED \(EARLIER\) 1:2\r\n")
+    ok(r.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)"))
+    untagged, tagged = ok(r.cmd("EXPUNGE"))
+    assert find(untagged, rb"^\* VANISHED 3\r\n")
+    assert re.match(rb"^t\d+ OK \[HIGHESTMODSEQ \d+\]", tagged)
+    untagged, tagged = ok(r.cmd("CLOSE"))
+    assert re.match(rb"^t\d+ OK \[HIGHESTMODSEQ \d+\]", tagged)
 
 
 # ---- clients ------------------------------------------------------------------

@@ -494,6 +494,24 @@ expunge_deleted(struct imap_session *s, const struct imap_range *set,
 	return rc == STORE_OK ? 0 : -1;
 }
 
+/* The selected folder's HIGHESTMODSEQ now (RFC 7162 3.2.10: the tagged OK
+ * of EXPUNGE and CLOSE carries it). A lower value than the truth is safe:
+ * the client merely asks for more next time. */
+static uint64_t
+folder_hms(struct imap_session *s)
+{
+	struct store_folder f;
+	uint64_t hms = s->view.modseq;
+
+	if (store_folder_find(imap_store(s), s->user, s->sel.name, &f) ==
+	    STORE_OK) {
+		if (f.id == s->sel.folder_id)
+			hms = f.highestmodseq;
+		store_folder_clear(&f);
+	}
+	return hms > 0 ? hms : 1;
+}
+
 bool
 imap_handle_expunge(struct imap_session *s)
 {
@@ -520,6 +538,9 @@ imap_handle_expunge(struct imap_session *s)
 	}
 	if (expunge_deleted(s, set, nset) < 0)
 		imap_tagged(s, "NO", "[SERVERBUG] Internal error.");
+	else if (s->condstore)
+		imap_tagged(s, "OK", "[HIGHESTMODSEQ %llu] Expunge completed.",
+			    (unsigned long long)folder_hms(s));
 	else
 		imap_tagged(s, "OK", "Expunge completed.");
 	free(set);
@@ -529,10 +550,17 @@ imap_handle_expunge(struct imap_session *s)
 bool
 imap_handle_close(struct imap_session *s)
 {
+	uint64_t hms;
+
 	if (!s->sel.readonly)
 		(void)expunge_deleted(s, NULL, 0);
+	hms = folder_hms(s);
 	imap_unselect(s);
-	imap_tagged(s, "OK", "Close completed.");
+	if (s->condstore)
+		imap_tagged(s, "OK", "[HIGHESTMODSEQ %llu] Close completed.",
+			    (unsigned long long)hms);
+	else
+		imap_tagged(s, "OK", "Close completed.");
 	return true;
 }
 
