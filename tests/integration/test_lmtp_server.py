@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -206,6 +207,7 @@ def test_starttls(served):
     assert code == 250 and b"STARTTLS" not in caps
     assert lmtp.sendmail("a@b", ["alice"], make_message(msgid="t@x")) == {}
     lmtp.quit()
+    time.sleep(2.2)     # net/conn's TLS close waits for EOF (see POP3 tests)
     assert [m[3] for m in served.cfx.messages("alice")] == ["t@x"]
 
 
@@ -311,3 +313,21 @@ def test_disk_full_is_4xx(small_fs):
         assert cfx.check().returncode == 0
     finally:
         assert s.stop() == 0
+
+
+def test_shutdown_says_421(base_dir):
+    cfx = init_data(base_dir)
+    cfx.add_user("alice", PASSWORD)
+    s = Served(cfx, base_dir).start()
+    r = Raw(s.lmtp_port)
+    assert r.cmd("LHLO x")[0] == 250
+    got = []
+
+    def read():
+        got.append(r.reply()[0])
+        r.close()
+    t = threading.Thread(target=read)
+    t.start()
+    assert s.stop() == 0
+    t.join()
+    assert got == [421]

@@ -8,6 +8,7 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -199,6 +200,22 @@ def test_apop(served):
     p.quit()
 
 
+def close_tls(tls):
+    """A TLS close with close_notify both ways, as mail clients do: the
+    server's graceful close then ends at once."""
+    try:
+        tls.unwrap().close()
+    except (OSError, ValueError):
+        tls.close()
+
+
+def tls_settle():
+    """net/conn's graceful close of a TLS conn waits up to 2 s for the
+    peer's EOF (it misses it; reported): give it that time before the
+    fixture stops the daemon, or an ASan daemon reports the conn leaked."""
+    time.sleep(2.2)
+
+
 def tls_context(served):
     ctx = ssl.create_default_context(cafile=served.ca_file)
     return ctx
@@ -216,6 +233,7 @@ def test_stls_then_login(served):
     p.quit()
     assert re.search(r"pop3: login user=alice method=USER tls=yes",
                      served.log())
+    tls_settle()
 
 
 def test_stls_discards_pipelined_plaintext(served):
@@ -228,6 +246,9 @@ def test_stls_discards_pipelined_plaintext(served):
     assert f.readline().startswith(b"-ERR")      # the USER was dropped
     tls.sendall(b"QUIT\r\n")
     assert f.readline().startswith(b"+OK")
+    f.close()
+    close_tls(tls)
+    tls_settle()
 
 
 def test_pop3s(served):
@@ -241,6 +262,7 @@ def test_pop3s(served):
     resp, lines, _ = p.retr(1)
     assert b"Message-ID: <s@x>" in lines
     p.quit()
+    tls_settle()
 
 
 def test_uidl_stable_and_dele_only_at_quit(served):
@@ -396,7 +418,8 @@ def test_plaintext_policy_from_another_address(base_dir, mode):
             assert f.readline().startswith(b"+OK")
             assert f.readline().startswith(b"+OK")
             f.close()
-            tls.close()
+            close_tls(tls)
+            tls_settle()
         else:
             assert "USER" in capa
             r.login()
@@ -418,11 +441,17 @@ def test_idle_timeout(base_dir):
         assert s.stop() == 0
 
 
-@pytest.mark.xfail(strict=False, reason="serve may end its loop before "
-                   "closing conns flush (reported to the lead)")
 def test_shutdown_says_goodbye(base_dir):
     s = start_served(base_dir)
     r = Raw(s.pop3_port)
     r.login()
+    got = []
+
+    def read():
+        got.append(r.line())
+        r.close()
+    t = threading.Thread(target=read)
+    t.start()
     assert s.stop() == 0
-    assert r.line().startswith("-ERR [SYS/TEMP]"), s.log()
+    t.join()
+    assert got[0].startswith("-ERR [SYS/TEMP]"), s.log()
