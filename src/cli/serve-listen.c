@@ -15,6 +15,7 @@
 #include "net/loop.h"
 #include "net/tls.h"
 #include "server/common/auth.h"
+#include "server/common/commitq.h"
 #include "server/common/notify.h"
 #include "server/common/server.h"
 #include "server/imap/imap-server.h"
@@ -89,6 +90,7 @@ struct servers {
 	struct server_env env;
 	struct auth *auth;
 	struct notify *notify;
+	struct commitq *commitq;
 	void *server[PROTO_COUNT];
 	struct slot slot[MAX_SLOTS];
 	unsigned int n_slots;
@@ -189,6 +191,7 @@ fill_env(struct servers *sv, struct cli_ctx *ctx)
 	as.cache_ttl_s = conf->auth_cache_ttl;
 	sv->auth = auth_new(sv->loop, ctx->reg, &as);
 	sv->notify = notify_new(sv->loop, ctx->db, 0);
+	sv->commitq = commitq_new(sv->loop, ctx->store, sv->notify);
 	if (conf->hostname != NULL && conf->hostname[0] != '\0')
 		snprintf(sv->hostname, sizeof(sv->hostname), "%s",
 			 conf->hostname);
@@ -200,6 +203,7 @@ fill_env(struct servers *sv, struct cli_ctx *ctx)
 	sv->env.tls = sv->tls;
 	sv->env.auth = sv->auth;
 	sv->env.notify = sv->notify;
+	sv->env.commitq = sv->commitq;
 	sv->env.hostname = sv->hostname;
 	sv->env.plaintext_auth_anywhere = conf->plaintext_auth == 1;
 	sv->env.max_message_size = conf->max_message_size;
@@ -278,6 +282,7 @@ servers_free(struct servers **svp)
 		if (sv->server[p] != NULL)
 			protos[p].destroy(sv->server[p]);
 	}
+	commitq_free(&sv->commitq);	/* commits what is queued */
 	notify_free(&sv->notify);
 	auth_free(&sv->auth);
 	tls_ctx_free(&sv->tls);

@@ -639,7 +639,7 @@ fsync_dirs_many(struct store_batch **b, size_t n, int *rcs)
 
 static int
 index_many(struct store *st, struct store_batch **b, size_t n,
-	   const int *rcs)
+	   const int *rcs, uint32_t *const *uids_r)
 {
 	int rc = index_begin(st);
 	uint32_t uid;
@@ -651,6 +651,8 @@ index_many(struct store *st, struct store_batch **b, size_t n,
 
 			rc = index_add_msg(st, b[i]->folder.id, d->basename,
 					   &d->meta, &uid);
+			if (uids_r != NULL && uids_r[i] != NULL)
+				uids_r[i][j] = uid;
 		}
 	}
 	if (rc == STORE_OK)
@@ -661,7 +663,8 @@ index_many(struct store *st, struct store_batch **b, size_t n,
 }
 
 size_t
-store_batch_commit_many(struct store_batch **b, size_t n, int *rcs)
+store_batch_commit_many(struct store_batch **b, size_t n, int *rcs,
+			uint32_t *const *uids_r)
 {
 	struct store *st = NULL;
 	size_t done = 0;
@@ -684,10 +687,12 @@ store_batch_commit_many(struct store_batch **b, size_t n, int *rcs)
 	fsync_dirs_many(b, n, rcs);
 	/* A failed shared transaction may be one batch's fault (its folder
 	 * went away): give each its own chance rather than fail them all. */
-	if (index_many(st, b, n, rcs) != STORE_OK) {
+	if (index_many(st, b, n, rcs, uids_r) != STORE_OK) {
 		for (size_t i = 0; i < n; i++)
 			if (rcs[i] == STORE_OK)
-				rcs[i] = index_all(b[i], NULL, NULL, NULL);
+				rcs[i] = index_all(b[i], uids_r != NULL ?
+						   uids_r[i] : NULL, NULL,
+						   NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (b[i] == NULL)

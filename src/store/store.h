@@ -185,8 +185,11 @@ int store_batch_commit_hook(struct store_batch **b, uint32_t *uids_r,
  * receives batch i's result: a batch that fails on its own files does not
  * take the others down; if the shared transaction fails, each remaining
  * batch is tried again in a transaction of its own. Every batch is freed
- * and b[i] set to NULL. Returns how many batches were committed. */
-size_t store_batch_commit_many(struct store_batch **b, size_t n, int *rcs_r);
+ * and b[i] set to NULL. Returns how many batches were committed.
+ * uids_r (may be NULL; so may each uids_r[i]) receives each batch's new
+ * UIDs in draft order, with room for store_batch_count(b[i]) entries. */
+size_t store_batch_commit_many(struct store_batch **b, size_t n, int *rcs_r,
+			       uint32_t *const *uids_r);
 
 /* What a finished draft turned out to be (valid until the batch ends). */
 struct store_draft_info {

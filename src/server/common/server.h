@@ -29,6 +29,7 @@ struct registry;
 struct tls_ctx;
 struct auth;
 struct notify;
+struct commitq;
 
 struct server_env {
 	struct loop *loop;
@@ -37,6 +38,7 @@ struct server_env {
 	struct tls_ctx *tls;	/* STARTTLS/STLS; NULL: not offered */
 	struct auth *auth;	/* password checks, failure delay */
 	struct notify *notify;	/* "this folder changed" between sessions */
+	struct commitq *commitq; /* group commit of APPENDs and deliveries */
 	const char *hostname;	/* for greetings and LMTP replies */
 	/* Plaintext passwords over an unencrypted connection are accepted
 	 * from loopback peers only (as Dovecot treats localhost as secure),

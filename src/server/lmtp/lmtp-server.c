@@ -119,7 +119,7 @@ commit_some(struct lmtp_server *srv, struct lmtp_rcpt **rs, int *rcs)
 		rs[i]->batch = NULL;
 		rs[i]->draft = NULL;
 	}
-	srv->committed += store_batch_commit_many(b, n, rcs);
+	srv->committed += store_batch_commit_many(b, n, rcs, NULL);
 	srv->commits++;
 	return n;
 }

@@ -134,7 +134,7 @@ test_commit_many_users_and_folders(void **state)
 
 	for (size_t i = 0; i < 6; i++)
 		b[i] = one(fx, users[i], 100 + i, 1);
-	assert_int_equal(store_batch_commit_many(b, 6, rcs), 6);
+	assert_int_equal(store_batch_commit_many(b, 6, rcs, NULL), 6);
 	for (size_t i = 0; i < 6; i++) {
 		assert_int_equal(rcs[i], STORE_OK);
 		assert_null(b[i]);
@@ -155,10 +155,10 @@ test_commit_many_small_group(void **state)
 	/* Below the syncfs threshold: one fsync per file. */
 	b[0] = one(fx, "u1", 50, 1);
 	b[1] = one(fx, "u2", 60, 1);
-	assert_int_equal(store_batch_commit_many(b, 2, rcs), 2);
+	assert_int_equal(store_batch_commit_many(b, 2, rcs, NULL), 2);
 	assert_int_equal(count(fx, "u1"), 1);
 	assert_int_equal(count(fx, "u2"), 1);
-	assert_int_equal(store_batch_commit_many(b, 0, rcs), 0);
+	assert_int_equal(store_batch_commit_many(b, 0, rcs, NULL), 0);
 }
 
 static void
@@ -173,7 +173,7 @@ test_commit_many_failures_stay_apart(void **state)
 	b[2] = NULL;
 	b[3] = one(fx, "u2", 100, 0);		/* draft never finished */
 	b[4] = one(fx, "u3", 100, 1);
-	assert_int_equal(store_batch_commit_many(b, 5, rcs), 2);
+	assert_int_equal(store_batch_commit_many(b, 5, rcs, NULL), 2);
 	assert_int_equal(rcs[0], STORE_OK);
 	assert_int_equal(rcs[1], STORE_REJECT);
 	assert_int_equal(rcs[2], STORE_REJECT);
@@ -199,7 +199,7 @@ test_commit_many_uids_ascend(void **state)
 
 	for (size_t i = 0; i < 40; i++)
 		b[i] = one(fx, i % 2 ? "u1" : "u3", 200, 1);
-	assert_int_equal(store_batch_commit_many(b, 40, rcs), 40);
+	assert_int_equal(store_batch_commit_many(b, 40, rcs, NULL), 40);
 	assert_int_equal(count(fx, "u1"), 20);
 	assert_int_equal(count(fx, "u3"), 20);
 	assert_int_equal(files(fx, "u3", "cur"), 20);
