@@ -66,6 +66,7 @@ struct pop3_session {
 	bool locked;			/* holds the user's mailbox */
 	unsigned int bad;		/* errors in a row */
 	bool busy;			/* input paused: auth or a download */
+	bool dispatching;		/* inside a command's function */
 	bool sasl_wait;			/* AUTH PLAIN waits for the response */
 	struct auth_request *auth_req;
 	const char *auth_method;

@@ -93,15 +93,17 @@ pop3_session_pause(struct pop3_session *s)
 	conn_read_pause(s->c);
 }
 
+/* From a command (s->dispatching) the session must outlive the call:
+ * on_line ends it afterwards. From the loop (auth answer, CONN_DRAINED)
+ * it may end here. */
 void
 pop3_session_resume(struct pop3_session *s)
 {
 	s->busy = false;
-	if (s->state == POP3_STATE_DONE)
-		pop3_session_end(s, s->user != NULL && s->locked ?
-				 "QUIT" : "closed");
-	else
+	if (s->state != POP3_STATE_DONE)
 		conn_read_line(s->c, POP3_MAX_LINE);
+	else if (!s->dispatching)
+		pop3_session_end(s, s->locked ? "QUIT" : "closed");
 }
 
 static void
@@ -139,10 +141,12 @@ dispatch(struct pop3_session *s, const char *line, size_t len)
 static void
 on_line(struct pop3_session *s, const char *line, size_t len)
 {
+	s->dispatching = true;
 	if (s->sasl_wait)
 		pop3_auth_continue(s, line, len);
 	else
 		dispatch(s, line, len);
+	s->dispatching = false;
 	if (s->state == POP3_STATE_DONE && !s->busy)
 		pop3_session_end(s, s->locked ? "QUIT" : "closed");
 }
