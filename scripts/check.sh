@@ -16,16 +16,31 @@ run_unit() {	# build-dir
 		|| status=1
 }
 
-run_integration() {	# build-dir label [pytest args]
-	dir=$1; label=$2; shift 2
-	echo "== integration tests ($dir)"
+run_integration() {	# build-dir label port-range [pytest args]
+	dir=$1; label=$2; ports=$3; shift 3
+	# (runs in a background subshell: the export stays in it)
+	[ "$label" = asan ] && export ASAN_OPTIONS=detect_leaks=0
 	CONFLUX_BIN="$PWD/$dir/src/cli/conflux" \
 	CONFLUX_BUILD_LABEL="$label" \
+	CONFLUX_PORT_RANGE="$ports" \
 	$PY -m pytest -q -p no:cacheprovider tests/integration \
-		--junitxml="$OUT/$label.xml" "$@"
-	rc=$?
-	# 5: no test collected, which is a failure here.
-	[ $rc -eq 0 ] || status=1
+		--junitxml="$OUT/$label.xml" "$@" > "$OUT/$label.log" 2>&1
+	echo $? > "$OUT/$label.rc"
+}
+
+# The two integration runs spend most of their time waiting (daemons,
+# Dovecot, timeouts), so they run side by side, each on its own ports.
+run_both_integration() {
+	echo "== integration tests ($BUILD and $BUILD_ASAN, side by side)"
+	run_integration "$BUILD" normal 10000-20999 &
+	run_integration "$BUILD_ASAN" asan 21000-31999 &
+	wait
+	for label in normal asan; do
+		echo "== integration tests ($label)"
+		cat "$OUT/$label.log"
+		# 5: no test collected, which is a failure here.
+		[ "$(cat "$OUT/$label.rc")" = 0 ] || status=1
+	done
 }
 
 # UBSan findings fail the run; LeakSanitizer cannot stop a process that
@@ -36,8 +51,7 @@ export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
 
 run_unit "$BUILD"
 run_unit "$BUILD_ASAN"
-run_integration "$BUILD" normal
-ASAN_OPTIONS=detect_leaks=0 run_integration "$BUILD_ASAN" asan
+run_both_integration
 
 $PY scripts/count-results.py "$BUILD" "$BUILD_ASAN" "$OUT"/*.xml
 [ $? -eq 0 ] || status=1

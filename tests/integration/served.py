@@ -12,7 +12,6 @@ certificate (valid for localhost and 127.0.0.1), for clients that verify."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -20,15 +19,10 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, init_data, set_config  # noqa: F401
+from peers import free_port  # noqa: F401
 
 PASSWORD = "secret-pw"
 SECTIONS = ("imap", "pop3", "lmtp")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:

@@ -10,6 +10,7 @@
 Everything listens on 127.0.0.1 only, every wait is bounded and every
 object has a close()/stop() that ends its processes and threads."""
 import os
+import random
 import socket
 import tempfile
 import time
@@ -17,11 +18,41 @@ import time
 LOOPBACK = "127.0.0.1"
 
 
+# check.sh runs the normal and the ASan suites at the same time: each takes
+# its ports from its own range (CONFLUX_PORT_RANGE "first-last", below the
+# kernel's ephemeral ports), and never hands out one port twice, so two
+# servers can never race for a port between its choice and its bind.
+_given = set()
+
+
+def _port_range():
+    spec = os.environ.get("CONFLUX_PORT_RANGE", "")
+    try:
+        first, last = (int(x) for x in spec.split("-"))
+        return first, last
+    except ValueError:
+        return None
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+    rng = _port_range()
+    for _ in range(1000):
+        if rng is None:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((LOOPBACK, 0))
+                port = s.getsockname()[1]
+        else:
+            port = random.randint(*rng)
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        if port not in _given:
+            _given.add(port)
+            return port
+    raise RuntimeError("no free port")
 
 
 def make_base_dir(prefix="conflux-peer-"):
