@@ -62,6 +62,18 @@ call_watchers(struct notify *n, unsigned int b, int64_t folder_id)
 }
 
 static void
+unlink_watch(struct notify *n, struct notify_watch *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		n->bucket[bucket_of(w->folder_id)] = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	free(w);
+}
+
+static void
 sweep_dead(struct notify *n)
 {
 	struct notify_watch *w, *next;
@@ -70,15 +82,8 @@ sweep_dead(struct notify *n)
 	for (b = 0; b < NOTIFY_BUCKETS; b++) {
 		for (w = n->bucket[b]; w != NULL; w = next) {
 			next = w->next;
-			if (!w->dead)
-				continue;
-			if (w->prev != NULL)
-				w->prev->next = w->next;
-			else
-				n->bucket[b] = w->next;
-			if (w->next != NULL)
-				w->next->prev = w->prev;
-			free(w);
+			if (w->dead)
+				unlink_watch(n, w);
 		}
 	}
 	n->have_dead = false;
@@ -226,24 +231,14 @@ void
 notify_unwatch(struct notify_watch **wp)
 {
 	struct notify_watch *w = *wp;
-	struct notify *n;
-	unsigned int b;
 
 	if (w == NULL)
 		return;
 	*wp = NULL;
-	n = w->n;
-	if (n->dispatching) {
+	if (w->n->dispatching) {
 		w->dead = true;
-		n->have_dead = true;
+		w->n->have_dead = true;
 		return;
 	}
-	b = bucket_of(w->folder_id);
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		n->bucket[b] = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	free(w);
+	unlink_watch(w->n, w);
 }
