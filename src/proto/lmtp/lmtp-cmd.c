@@ -210,7 +210,8 @@ static int
 find_verb(const char *kw, size_t n, enum lmtp_verb *verb_r)
 {
 	for (size_t i = 0; i < NVERBS; i++) {
-		if (strlen(verbs[i].name) == n && ci_prefix(kw, verbs[i].name)) {
+		if (strlen(verbs[i].name) == n &&
+		    ci_prefix(kw, verbs[i].name)) {
 			*verb_r = verbs[i].verb;
 			return 0;
 		}

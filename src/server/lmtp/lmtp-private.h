@@ -64,7 +64,7 @@ struct lmtp_session {
 	struct buf body;		/* pending bytes for the drafts */
 	uint64_t body_size;
 	const char *data_error;		/* a reply for every recipient */
-	size_t pending;			/* recipients in the commit queue */
+	size_t pending;		/* recipients in the commit queue */
 };
 
 /* lmtp-server.c */

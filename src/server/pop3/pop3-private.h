@@ -62,12 +62,12 @@ struct pop3_session {
 	struct pop3_session *prev, *next;
 	enum pop3_state state;
 	char timestamp[320];		/* APOP: <pid.rand@host> */
-	char *user;			/* USER name, then the logged-in user */
+	char *user;			/* USER name, then the user in */
 	bool locked;			/* holds the user's mailbox */
 	unsigned int bad;		/* errors in a row */
 	bool busy;			/* input paused: auth or a download */
 	bool dispatching;		/* inside a command's function */
-	bool sasl_wait;			/* AUTH PLAIN waits for the response */
+	bool sasl_wait;		/* AUTH PLAIN waits for its line */
 	struct auth_request *auth_req;
 	const char *auth_method;
 	/* TRANSACTION */
