@@ -139,9 +139,15 @@ static bool
 start_verify(struct imap_session *s, const char *user, const char *pass,
 	     const char *method)
 {
-	struct login_ctx *lc = xcalloc(1, sizeof(*lc));
+	struct login_ctx *lc;
 	char ip[64];
 
+	if (s->server->env.auth == NULL) {
+		imap_tagged(s, "NO", "[UNAVAILABLE] Authentication is not "
+			    "available.");
+		return true;
+	}
+	lc = xcalloc(1, sizeof(*lc));
 	lc->user = xstrdup(user);
 	lc->method = method;
 	s->cmd_ctx = lc;

@@ -384,7 +384,9 @@ open_folder(struct imap_session *s, const char *name, bool readonly,
 		return false;
 	}
 	s->state = IMAP_STATE_SELECTED;
-	s->watch = notify_watch(s->server->env.notify, f->id, on_notify, s);
+	if (s->server->env.notify != NULL)
+		s->watch = notify_watch(s->server->env.notify, f->id,
+					on_notify, s);
 	return true;
 }
 
