@@ -331,3 +331,21 @@ def test_shutdown_says_421(base_dir):
     assert s.stop() == 0
     t.join()
     assert got == [421]
+
+
+def test_overlong_body_line_fails_the_message_only(served):
+    r = Raw(served.lmtp_port)
+    r.send(b"LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+    assert [r.reply()[0] for _ in range(4)] == [250, 250, 250, 354]
+    r.send(b"Subject: long\r\n\r\n" + b"y" * 400_000 + b"\r\nafter\r\n.\r\n")
+    code, text = r.reply()
+    assert code == 552 and "<alice>" in text[0], text
+    # RSET and a fresh transaction, QUIT pipelined after the final dot.
+    assert r.cmd("RSET")[0] == 250
+    r.send(b"MAIL FROM:<a@b>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+    assert [r.reply()[0] for _ in range(3)] == [250, 250, 354]
+    r.send(make_message(msgid="fine@x") + b".\r\nQUIT\r\n")
+    assert r.reply()[0] == 250
+    assert r.reply()[0] == 221
+    r.close()
+    assert [m[3] for m in served.cfx.messages("alice")] == ["fine@x"]
