@@ -322,6 +322,12 @@ def test_search(served):
     r.send(word + b"\r\n")
     untagged, tagged = r.until_tagged("s1")
     assert status_of(tagged) == "OK" and untagged[0].strip() == b"* SEARCH 3"
+    word = "GRÜßE".encode()                 # non-ASCII letters fold too
+    r.send(b"s2 SEARCH CHARSET UTF-8 SUBJECT {%d}\r\n" % len(word))
+    r.continuation()
+    r.send(word + b"\r\n")
+    untagged, tagged = r.until_tagged("s2")
+    assert status_of(tagged) == "OK" and untagged[0].strip() == b"* SEARCH 3"
     typ, _, tagged = r.cmd("SEARCH CHARSET KOI8-R ALL")
     assert typ == "NO" and b"BADCHARSET" in tagged
     untagged, _ = ok(r.cmd("SEARCH RETURN (MIN MAX COUNT) ALL"))

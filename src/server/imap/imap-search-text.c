@@ -1,6 +1,7 @@
 /* Text matching for SEARCH: header fields with RFC 2047 words decoded,
  * body parts after base64 / quoted-printable decoding. Substring matching
- * is imap_search_substr (ASCII case folding). */
+ * is imap_search_substr, with Latin, Greek and Cyrillic letters folded
+ * as well when the needle is not ASCII. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,83 @@ decode_qp(const char *p, size_t len, struct buf *out)
 	}
 }
 
+/* ---- case folding beyond ASCII ---- */
+
+/* Lower-case of the two-byte UTF-8 character c (U+0080..U+07FF) for the
+ * scripts European mail mostly uses: Latin-1, Latin Extended-A, Greek,
+ * Cyrillic. Anything else is returned as it is. */
+static unsigned int
+fold2(unsigned int c)
+{
+	if ((c >= 0xc0 && c <= 0xde && c != 0xd7) ||
+	    (c >= 0x391 && c <= 0x3ab && c != 0x3a2) ||
+	    (c >= 0x410 && c <= 0x42f))
+		return c + 0x20;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 0x50;
+	if (c >= 0x100 && c <= 0x17f && c != 0x130 && c != 0x131 &&
+	    c != 0x138 && c != 0x149 && c != 0x178 && c != 0x17f &&
+	    ((c < 0x139 || (c >= 0x14a && c < 0x179)) ? c % 2 == 0
+						       : c % 2 == 1))
+		return c + 1;
+	return c;
+}
+
+/* Appends s[0..len) with ASCII and the letters of fold2() lower-cased. */
+static void
+utf8_fold(const char *s, size_t len, struct buf *out)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char b = (unsigned char)s[i];
+		if (b >= 'A' && b <= 'Z') {
+			buf_append_c(out, (char)(b + 32));
+			i++;
+		} else if ((b & 0xe0) == 0xc0 && i + 1 < len &&
+			   ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
+			unsigned int c = fold2(((b & 0x1fu) << 6) |
+					       ((unsigned char)s[i + 1] & 0x3fu));
+			buf_append_c(out, (char)(0xc0 | (c >> 6)));
+			buf_append_c(out, (char)(0x80 | (c & 0x3f)));
+			i += 2;
+		} else {
+			buf_append_c(out, (char)b);
+			i++;
+		}
+	}
+}
+
+static bool
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/* imap_search_substr, with non-ASCII letters folded too when the needle
+ * has any (an ASCII needle only ever matches ASCII letters). */
+static bool
+text_has(const char *hay, size_t hlen, const char *needle)
+{
+	struct buf h, n;
+	bool r;
+
+	if (is_ascii(needle))
+		return imap_search_substr(hay, hlen, needle,
+					  strlen(needle)) == 1;
+	buf_init(&h, hlen + 16);
+	buf_init(&n, strlen(needle) + 16);
+	utf8_fold(hay, hlen, &h);
+	utf8_fold(needle, strlen(needle), &n);
+	r = imap_search_substr(buf_cstr(&h), h.len, buf_cstr(&n), n.len) == 1;
+	buf_free(&h);
+	buf_free(&n);
+	return r;
+}
+
 static bool
 part_contains(const struct mime_part *p, const char *msg, const char *needle)
 {
@@ -92,15 +170,13 @@ part_contains(const struct mime_part *p, const char *msg, const char *needle)
 	if (p->encoding == NULL || (str_casecmp(p->encoding, "base64") != 0 &&
 				    str_casecmp(p->encoding,
 						"quoted-printable") != 0))
-		return imap_search_substr(body, p->body_size, needle,
-					  strlen(needle)) == 1;
+		return text_has(body, p->body_size, needle);
 	buf_init(&dec, p->body_size + 16);
 	if (str_casecmp(p->encoding, "base64") == 0)
 		decode_b64(body, p->body_size, &dec);
 	else
 		decode_qp(body, p->body_size, &dec);
-	r = imap_search_substr(buf_cstr(&dec), dec.len, needle,
-			       strlen(needle)) == 1;
+	r = text_has(buf_cstr(&dec), dec.len, needle);
 	buf_free(&dec);
 	return r;
 }
@@ -233,8 +309,7 @@ imap_search_header(const char *hdr, size_t len, const char *name,
 			continue;
 		buf_reset(&val);
 		decode_value(hdr + colon + 1, end - colon - 1, &val);
-		found = imap_search_substr(buf_cstr(&val), val.len, needle,
-					   strlen(needle)) == 1;
+		found = text_has(buf_cstr(&val), val.len, needle);
 	}
 	buf_free(&val);
 	return found;
