@@ -708,3 +708,25 @@ def test_pipelined_commands(served):
     assert status_of(tagged) == "OK"
     untagged, tagged = r.until_tagged("f3")
     assert len(untagged) == 10
+
+
+def test_sections_of_files_read_in_chunks(served):
+    # a CRLF file whose CR ends the first 16 KiB read, and a bare-LF one
+    head = b"From: a@example.org\r\nSubject: chunks\r\n\r\n"
+    line = b"z" * 98 + b"\r\n"
+    pad = 16383 - len(head) - len(line) * 163
+    body = line * 163 + b"y" * pad + b"\r\n" + line * 30
+    crlf = head + body
+    assert crlf[16383:16385] == b"\r\n"
+    assert served.cfx.deliver("alice", crlf).returncode == 0
+    lf = b"From: b@example.org\nSubject: lf\n\n" + b"ab\n" * 9000
+    assert served.cfx.deliver("alice", lf).returncode == 0
+    r = raw(served)
+    ok(r.cmd("SELECT INBOX"))
+    untagged, _ = ok(r.cmd("FETCH 1 (BODY.PEEK[TEXT] BODYSTRUCTURE)"))
+    assert b"BODY[TEXT] {%d}\r\n" % len(body) + body in untagged[0]
+    want = lf.replace(b"\n", b"\r\n")
+    text = want[want.index(b"\r\n\r\n") + 4:]
+    untagged, _ = ok(r.cmd("FETCH 2 (BODY.PEEK[TEXT] BODYSTRUCTURE)"))
+    assert b"BODY[TEXT] {%d}\r\n" % len(text) + text in untagged[0]
+    assert b'"7bit" %d 9000' % len(text) in untagged[0]

@@ -65,6 +65,42 @@ read_all(int fd, struct buf *raw, size_t max, bool header_only)
 	}
 }
 
+/* The whole file, normalised as it is read: one copy in memory, not a raw
+ * and a CRLF one. A CR ending one chunk pairs with an LF starting the
+ * next. */
+static int
+read_whole(int fd, size_t size, struct buf *out)
+{
+	char chunk[READ_CHUNK];
+	char prev = '\0';
+
+	buf_init(out, size * 2 + 64);	/* worst case: every byte an LF */
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		ssize_t i, start = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		for (i = 0; i < n; i++) {
+			if (chunk[i] == '\n' && (i > 0 ? chunk[i - 1] : prev) !=
+						'\r') {
+				if (buf_append(out, chunk + start,
+					       (size_t)(i - start)) < 0 ||
+				    buf_append_c(out, '\r') < 0)
+					return -1;
+				start = i;
+			}
+		}
+		if (buf_append(out, chunk + start, (size_t)(n - start)) < 0)
+			return -1;
+		prev = chunk[n - 1];
+	}
+}
+
 int
 imap_msg_read(const char *path, bool whole, struct imap_msgdata *md)
 {
@@ -81,24 +117,27 @@ imap_msg_read(const char *path, bool whole, struct imap_msgdata *md)
 		close(fd);
 		return -1;
 	}
-	buf_init(&raw, whole ? (size_t)st.st_size + 1 : IMAP_HEADER_MAX);
-	rc = read_all(fd, &raw, IMAP_HEADER_MAX, !whole);
+	md->whole = whole;
+	if (whole) {
+		rc = read_whole(fd, (size_t)st.st_size, &md->data);
+		close(fd);
+		if (rc < 0)
+			buf_free(&md->data);
+		return rc;
+	}
+	buf_init(&raw, IMAP_HEADER_MAX);
+	rc = read_all(fd, &raw, IMAP_HEADER_MAX, true);
 	close(fd);
 	if (rc < 0) {
 		buf_free(&raw);
 		return -1;
 	}
-	len = raw.len;
-	if (!whole) {
-		size_t end = raw_header_end(raw.data != NULL ? raw.data : "",
-					    raw.len);
-		if (end > 0)
-			len = end;
-	}
+	len = raw_header_end(raw.data != NULL ? raw.data : "", raw.len);
+	if (len == 0)
+		len = raw.len;
 	buf_init(&md->data, len * 2 + 16);
 	mime_crlf_normalize(raw.data != NULL ? raw.data : "", len, &md->data);
 	buf_free(&raw);
-	md->whole = whole;
 	return 0;
 }
 
