@@ -23,14 +23,11 @@ pop3_stuff_init(struct pop3_stuff *s, uint64_t max_lines)
 	s->max_lines = max_lines;
 }
 
-/* A header line is "empty" (the separator) when it holds nothing, or
- * only the CR of a CRLF. */
+/* A line ends (its LF is at hand). A header line is "empty" (the
+ * separator) when it holds nothing, or only the CR of a CRLF. */
 static void
-line_end(struct pop3_stuff *s, struct buf *out)
+line_done(struct pop3_stuff *s)
 {
-	if (!s->cr)
-		buf_append_c(out, '\r');
-	buf_append_c(out, '\n');
 	if (s->in_body)
 		s->body_lines++;
 	else if (s->line_len == 0 || (s->line_len == 1 && s->cr))
@@ -40,34 +37,46 @@ line_end(struct pop3_stuff *s, struct buf *out)
 	s->line_len = 0;
 }
 
+/* Bytes that need no change are copied as spans, not line by line: a
+ * message stored with CRLF and no leading dots costs one append. */
 void
 pop3_stuff_feed(struct pop3_stuff *s, const char *in, size_t len,
 		struct buf *out)
 {
-	const char *p = in, *end = in + len, *nl, *seg;
+	const char *p = in, *end = in + len, *span = in, *nl, *seg;
 
-	while (p < end && !s->done) {
+	while (p < end) {
 		if (s->bol) {
 			if (s->in_body && s->body_lines >= s->max_lines) {
 				s->done = true;
 				break;
 			}
-			if (*p == '.')
+			if (*p == '.') {
+				buf_append(out, span, (size_t)(p - span));
 				buf_append_c(out, '.');
+				span = p;
+			}
 			s->bol = false;
 		}
 		nl = memchr(p, '\n', (size_t)(end - p));
 		seg = nl != NULL ? nl : end;
 		if (seg > p) {
-			buf_append(out, p, (size_t)(seg - p));
 			s->cr = seg[-1] == '\r';
 			s->line_len += (uint64_t)(seg - p);
 		}
 		if (nl == NULL)
 			break;
-		line_end(s, out);
+		if (!s->cr) {
+			buf_append(out, span, (size_t)(nl - span));
+			buf_append_c(out, '\r');
+			span = nl;
+		}
+		line_done(s);
 		p = nl + 1;
 	}
+	if (s->done)
+		end = p;
+	buf_append(out, span, (size_t)(end - span));
 }
 
 void
