@@ -268,7 +268,9 @@ decode_value(const char *p, size_t len, struct buf *out)
 		}
 		n = encoded_word(p, end, NULL);
 		if (n == 0) {
-			buf_append_c(out, *p++);
+			/* a folded line's tab reads as a space */
+			buf_append_c(out, *p == '\t' ? ' ' : *p);
+			p++;
 			continue;
 		}
 		encoded_word(p, end, out);
