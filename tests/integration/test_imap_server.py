@@ -730,3 +730,25 @@ def test_sections_of_files_read_in_chunks(served):
     untagged, _ = ok(r.cmd("FETCH 2 (BODY.PEEK[TEXT] BODYSTRUCTURE)"))
     assert b"BODY[TEXT] {%d}\r\n" % len(text) + text in untagged[0]
     assert b'"7bit" %d 9000' % len(text) in untagged[0]
+
+
+def test_fetch_item_spacing_and_big_sections(served):
+    part = base64.encodebytes(b"\x00\x01" * 60000).replace(b"\n", b"\r\n")
+    data = (b"From: a@example.org\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=zz\r\n\r\n"
+            b"--zz\r\nContent-Type: text/plain\r\n\r\nsmall\r\n"
+            b"--zz\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + part +
+            b"--zz--\r\n")
+    r = raw(served)
+    append(r, "INBOX", data)
+    ok(r.cmd("SELECT INBOX"))
+    untagged, _ = ok(r.cmd("FETCH 1 BODY[]"))        # only item + \Seen
+    assert untagged[0].startswith(b"* 1 FETCH (FLAGS (\\Seen) BODY[] {")
+    untagged, _ = ok(r.cmd("FETCH 1 (BODY.PEEK[2] BODY.PEEK[1] UID)"))
+    u = untagged[0]
+    body = part[:-2]            # the CRLF before a boundary is not the part's
+    assert u.startswith(b"* 1 FETCH (UID 1 BODY[2] {%d}\r\n" % len(body))
+    assert b"\r\n" + body + b" BODY[1] {5}\r\nsmall)\r\n" in u
+    untagged, _ = ok(r.cmd("UID FETCH 1 (BODY.PEEK[2]<0.100000>)"))
+    assert untagged[0].startswith(b"* 1 FETCH (UID 1 BODY[2]<0> {100000}")

@@ -9,20 +9,31 @@
 #include "server/imap/imap-msg.h"
 #include "server/imap/imap-session.h"
 
+/* Big literals go to the conn directly after what `out` holds so far,
+ * instead of being copied into `out` first. */
+#define DIRECT_MIN (64 * 1024)
+
 static void
-append_literal(struct buf *out, const char *data, size_t len)
+append_literal(struct imap_session *s, struct buf *out, const char *data,
+	       size_t len)
 {
 	if (len == 0) {
 		buf_append_str(out, "\"\"");
 		return;
 	}
 	buf_printf(out, "{%zu}\r\n", len);
-	buf_append(out, data, len);
+	if (len < DIRECT_MIN) {
+		buf_append(out, data, len);
+		return;
+	}
+	imap_write(s, out->data, out->len);
+	buf_reset(out);
+	imap_write(s, data, len);
 }
 
 static void
-append_partial(struct buf *out, const struct imap_fetch_item *it,
-	       const char *data, size_t len)
+append_partial(struct imap_session *s, struct buf *out,
+	       const struct imap_fetch_item *it, const char *data, size_t len)
 {
 	if (it->partial) {
 		uint64_t off = it->origin < len ? it->origin : len;
@@ -32,7 +43,7 @@ append_partial(struct buf *out, const struct imap_fetch_item *it,
 		data += off;
 		len = (size_t)n;
 	}
-	append_literal(out, data, len);
+	append_literal(s, out, data, len);
 }
 
 static enum mime_section_text
@@ -56,8 +67,8 @@ section_text(enum imap_section_spec spec)
 }
 
 static int
-section(const struct imap_fetch_item *it, struct imap_msgdata *md,
-	struct buf *out)
+section(struct imap_session *s, const struct imap_fetch_item *it,
+	struct imap_msgdata *md, struct buf *out)
 {
 	struct mime_section sec;
 	struct buf scratch;
@@ -78,14 +89,15 @@ section(const struct imap_fetch_item *it, struct imap_msgdata *md,
 	rc = mime_section_get(imap_msg_tree(md), buf_cstr(&md->data), &sec,
 			      &scratch, &data, &len);
 	if (rc == 0)
-		append_partial(out, it, data, len);
+		append_partial(s, out, it, data, len);
 	buf_free(&scratch);
 	return rc;
 }
 
-/* Appends "NAME value" for one item that needs message data. */
+/* Appends "NAME value" for one item that needs message data; a big
+ * literal flushes `out` and itself to the conn (out is then reset). */
 int
-imap_fetch_body_item(const struct imap_fetch_item *it,
+imap_fetch_body_item(struct imap_session *s, const struct imap_fetch_item *it,
 		     struct imap_msgdata *md, struct buf *out)
 {
 	const char *msg = buf_cstr(&md->data);
@@ -103,20 +115,20 @@ imap_fetch_body_item(const struct imap_fetch_item *it,
 		return mime_write_bodystructure(imap_msg_tree(md), msg, true,
 						out);
 	case IMAP_FETCH_RFC822:
-		append_literal(out, msg, md->data.len);
+		append_literal(s, out, msg, md->data.len);
 		return 0;
 	case IMAP_FETCH_RFC822_HEADER:
-		append_literal(out, msg, hlen);
+		append_literal(s, out, msg, hlen);
 		return 0;
 	case IMAP_FETCH_RFC822_TEXT:
-		append_literal(out, msg + hlen, md->data.len - hlen);
+		append_literal(s, out, msg + hlen, md->data.len - hlen);
 		return 0;
 	case IMAP_FETCH_BODY_SECTION:
 		if (it->nparts == 0 && it->spec == IMAP_SECTION_ALL) {
-			append_partial(out, it, msg, md->data.len);
+			append_partial(s, out, it, msg, md->data.len);
 			return 0;
 		}
-		return section(it, md, out);
+		return section(s, it, md, out);
 	default:
 		return -1;
 	}

@@ -138,17 +138,28 @@ plan(struct fetch_ctx *fc)
 	}
 }
 
+/* A space before every item but the first. `out` may have been flushed
+ * to the conn by a big literal, so its length says nothing. */
+static void
+sep(struct buf *out, bool *any)
+{
+	if (*any)
+		buf_append_c(out, ' ');
+	*any = true;
+}
+
 static int
 build_items(struct imap_session *s, struct fetch_ctx *fc,
 	    const struct store_msg *m, struct imap_msgdata *md,
-	    struct buf *out)
+	    struct buf *out, bool *any)
 {
 	const struct imap_fetch_items *items = &fc->fa.items;
-	size_t i, start = out->len;
+	size_t i;
 
 	/* UID first, as Dovecot does (UID FETCH adds it at the end) */
 	for (i = 0; i < items->count; i++) {
 		if (items->items[i].type == IMAP_FETCH_UID) {
+			sep(out, any);
 			buf_printf(out, "UID %u", m->uid);
 			break;
 		}
@@ -157,21 +168,23 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 		const struct imap_fetch_item *it = &items->items[i];
 		if (it->type == IMAP_FETCH_UID || (int)i == fc->stream_item)
 			continue;
-		if (out->len > start)
-			buf_append_c(out, ' ');
+		sep(out, any);
 		if (!needs_message(it->type))
 			simple_item(s, it, m, out);
-		else if (imap_fetch_body_item(it, md, out) < 0)
+		else if (imap_fetch_body_item(s, it, md, out) < 0)
 			return -1;
 	}
 	if (!fc->want_flags && u32_in(fc->seen, fc->nseen, m->uid)) {
-		buf_append_str(out, " FLAGS (");
+		sep(out, any);
+		buf_append_str(out, "FLAGS (");
 		imap_flags_append(out, m->flags, m->keywords);
 		buf_append_c(out, ')');
 	}
-	if (fc->fa.modseq && !fc->want_modseq)
-		buf_printf(out, " MODSEQ (%llu)",
+	if (fc->fa.modseq && !fc->want_modseq) {
+		sep(out, any);
+		buf_printf(out, "MODSEQ (%llu)",
 			   (unsigned long long)m->modseq);
+	}
 	return 0;
 }
 
@@ -179,7 +192,7 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
  * there are bytes to stream, 0 when not, -1 when the file is gone. */
 static int
 stream_start(struct fetch_ctx *fc, const struct store_msg *m,
-	     struct buf *out, size_t start)
+	     struct buf *out, bool *any)
 {
 	const struct imap_fetch_item *it = &fc->fa.items.items[fc->stream_item];
 	uint64_t off = 0, len = m->size;
@@ -188,8 +201,7 @@ stream_start(struct fetch_ctx *fc, const struct store_msg *m,
 		off = it->origin < m->size ? it->origin : m->size;
 		len = m->size - off < it->length ? m->size - off : it->length;
 	}
-	if (out->len > start)
-		buf_append_c(out, ' ');
+	sep(out, any);
 	buf_append_str(out, it->name);
 	if (len == 0) {
 		buf_append_str(out, " \"\"");
@@ -208,8 +220,7 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 {
 	struct imap_msgdata md;
 	struct buf out;
-	bool have = false;
-	size_t start;
+	bool have = false, any = false;
 	int rc = 0, st = 0;
 
 	memset(&md, 0, sizeof(md));
@@ -222,12 +233,12 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 	}
 	buf_init(&out, SIZE_MAX / 2);
 	buf_printf(&out, "* %u FETCH (", imap_view_seq(&s->view, m->uid));
-	start = out.len;
-	if (build_items(s, fc, m, &md, &out) < 0 ||
+	/* Once begun (and maybe partly sent) a response is always ended. */
+	if (build_items(s, fc, m, &md, &out, &any) < 0 ||
 	    (fc->stream_item >= 0 &&
-	     (st = stream_start(fc, m, &out, start)) < 0)) {
+	     (st = stream_start(fc, m, &out, &any)) < 0))
 		fc->failed = true;
-	} else if (st == 1) {
+	if (st == 1) {
 		imap_write(s, out.data, out.len);
 		if (imap_stream_run(s, &fc->stream) == 0) {
 			fc->streaming = true;

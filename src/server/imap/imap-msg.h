@@ -32,8 +32,11 @@ size_t imap_msg_header_len(const struct imap_msgdata *md);
 
 struct imap_fetch_item;
 /* imap-fetch-body.c: appends "NAME value" for a FETCH item that needs the
- * message (ENVELOPE, BODY, BODYSTRUCTURE, BODY[...], RFC822*). 0 or -1. */
-int imap_fetch_body_item(const struct imap_fetch_item *it,
+ * message (ENVELOPE, BODY, BODYSTRUCTURE, BODY[...], RFC822*). A literal
+ * of 64 KiB or more is written to s's conn right away, after what `out`
+ * held (out is then reset). 0 or -1. */
+int imap_fetch_body_item(struct imap_session *s,
+			 const struct imap_fetch_item *it,
 			 struct imap_msgdata *md, struct buf *out);
 
 /* imap-fetch-stream.c: a whole message sent from its file in pieces,
