@@ -148,7 +148,7 @@ emit(struct imap_session *s, const struct list_req *rq,
 		ATTR(e->children ? "\\HasChildren" : "\\HasNoChildren");
 	if ((rq->ret & IMAP_LIST_RET_SUBSCRIBED) && e->subscribed)
 		ATTR("\\Subscribed");
-	if (e->special_use != NULL && !rq->lsub)
+	if (e->special_use != NULL)	/* in LSUB too, as Dovecot */
 		ATTR(e->special_use);
 #undef ATTR
 	buf_append_str(&out, ") \"/\" ");
