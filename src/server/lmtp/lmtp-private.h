@@ -11,9 +11,9 @@
 #include "proto/lmtp/lmtp-cmd.h"
 #include "server/common/server.h"
 
+struct commitq_entry;
 struct store_batch;
 struct store_draft;
-struct timer;
 
 enum lmtp_state {
 	LMTP_STATE_INIT,	/* before LHLO (and again after STARTTLS) */
@@ -30,6 +30,7 @@ struct lmtp_rcpt {
 	int64_t folder_id;	/* INBOX, for notify */
 	struct store_batch *batch;
 	struct store_draft *draft;
+	struct commitq_entry *entry;	/* waiting in the group commit */
 	int rc;			/* enum store_rc once decided */
 	const char *reply;	/* failure reply (static), NULL: from rc */
 	struct lmtp_session *s;
@@ -41,12 +42,6 @@ struct lmtp_server {
 	struct lmtp_session *sessions;	/* doubly linked */
 	unsigned int count;
 	bool shutting_down;
-	/* Group commit: recipients whose message is written and waits
-	 * for the next commit (which starts on the next loop turn). */
-	struct lmtp_rcpt **queue;
-	size_t nqueue, capqueue;
-	struct timer *commit_timer;
-	uint64_t commits, committed;	/* statistics */
 };
 
 struct lmtp_session {
@@ -69,9 +64,11 @@ struct lmtp_session {
 
 /* lmtp-server.c */
 void lmtp_server_remove(struct lmtp_server *srv, struct lmtp_session *s);
-/* Puts a recipient's finished batch into the next group commit. */
+/* Puts a recipient's finished batch into the daemon's group commit
+ * (env->commitq; without one it is committed at once). */
 void lmtp_commit_enqueue(struct lmtp_server *srv, struct lmtp_rcpt *r);
-/* Takes the session's recipients out of the queue (the session goes). */
+/* The session goes: its queued batches are still committed (they were
+ * accepted), but nobody is answered. */
 void lmtp_commit_forget(struct lmtp_server *srv, struct lmtp_session *s);
 
 /* lmtp-session.c */

@@ -1,28 +1,23 @@
-/* The LMTP server: its sessions and the group commit.
+/* The LMTP server: its sessions, and their deliveries handed to the
+ * daemon's group commit (server/common/commitq.h).
  *
- * Every commit costs a few fsyncs (files, directory, WAL) whatever its
- * size, so recipients whose message is written wait in a queue and are
- * committed together on the next loop turn. While a commit runs the loop
- * is busy, other clients' bytes pile up in the socket buffers, and their
- * messages finish on the following turn and join the next commit: the
- * batch grows by itself with the load, and one client alone waits no
- * longer than one commit. */
+ * Every commit costs a few fsyncs (files, directories, WAL) whatever its
+ * size, so a finished delivery waits in the queue and is committed with
+ * every other one (LMTP or IMAP APPEND) on the next loop turn. While a
+ * commit runs the loop is busy, other clients' bytes pile up in the
+ * socket buffers, and their messages finish on the following turn and
+ * join the next commit: the group grows by itself with the load, and one
+ * client alone waits no longer than one commit. */
 
 #include <string.h>
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
-#include "net/loop.h"
-#include "server/common/notify.h"
+#include "server/common/commitq.h"
 #include "server/lmtp/lmtp-private.h"
 #include "server/lmtp/lmtp-server.h"
 #include "store/store.h"
-
-/* Upper bound of one commit (its rows share one SQLite transaction). */
-#define COMMIT_MAX 512
-
-static void commit_run(void *ctx);
 
 struct lmtp_server *
 lmtp_server_new(const struct server_env *env,
@@ -34,7 +29,6 @@ lmtp_server_new(const struct server_env *env,
 	srv->set = *set;
 	if (srv->set.idle_timeout_ms == 0)
 		srv->set.idle_timeout_ms = 10 * 60 * 1000;
-	srv->commit_timer = timer_new(env->loop, commit_run, srv);
 	return srv;
 }
 
@@ -75,87 +69,53 @@ lmtp_server_remove(struct lmtp_server *srv, struct lmtp_session *s)
 
 /* ---- group commit ------------------------------------------------------ */
 
+static void
+committed(int rc, const uint32_t *uids, size_t n, void *ctx)
+{
+	struct lmtp_rcpt *r = ctx;
+	struct lmtp_session *s = r->s;
+
+	(void)uids;
+	(void)n;
+	r->entry = NULL;
+	r->rc = rc;
+	if (rc != STORE_OK) {
+		slog_error(conn_session_id(s->c),
+			   "lmtp: delivery to %s failed: %s", r->user,
+			   store_error(s->srv->env->store));
+		lmtp_rcpt_fail(r, rc);
+	}
+	/* Answered once its last recipient is decided; the answer may
+	 * free r, so nothing of it is touched after. */
+	if (--s->pending == 0)
+		lmtp_deliver_done(s);
+}
+
 void
 lmtp_commit_enqueue(struct lmtp_server *srv, struct lmtp_rcpt *r)
 {
-	if (srv->nqueue == srv->capqueue) {
-		srv->capqueue = srv->capqueue ? srv->capqueue * 2 : 64;
-		srv->queue = xrealloc(srv->queue,
-				      srv->capqueue * sizeof(*srv->queue));
+	const struct server_env *env = srv->env;
+	int rc;
+
+	if (env->commitq != NULL) {
+		r->s->pending++;
+		r->entry = commitq_add(env->commitq, &r->batch, r->folder_id,
+				       committed, r);
+		return;
 	}
-	srv->queue[srv->nqueue++] = r;
-	r->s->pending++;
-	if (!timer_pending(srv->commit_timer))
-		timer_start(srv->commit_timer, 0, false);
+	rc = store_batch_commit(&r->batch, NULL);
+	r->rc = rc;
+	if (rc != STORE_OK)
+		lmtp_rcpt_fail(r, rc);
 }
 
 void
 lmtp_commit_forget(struct lmtp_server *srv, struct lmtp_session *s)
 {
-	size_t j = 0;
-
-	for (size_t i = 0; i < srv->nqueue; i++) {
-		if (srv->queue[i]->s != s)
-			srv->queue[j++] = srv->queue[i];
-	}
-	srv->nqueue = j;
+	(void)srv;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		commitq_forget(&s->rcpts[i]->entry);
 	s->pending = 0;
-}
-
-/* Takes up to COMMIT_MAX from the front of the queue and commits them in
- * one store pass. */
-static size_t
-commit_some(struct lmtp_server *srv, struct lmtp_rcpt **rs, int *rcs)
-{
-	struct store_batch *b[COMMIT_MAX];
-	size_t n = srv->nqueue < COMMIT_MAX ? srv->nqueue : COMMIT_MAX;
-
-	memcpy(rs, srv->queue, n * sizeof(*rs));
-	memmove(srv->queue, srv->queue + n,
-		(srv->nqueue - n) * sizeof(*srv->queue));
-	srv->nqueue -= n;
-	for (size_t i = 0; i < n; i++) {
-		b[i] = rs[i]->batch;
-		rs[i]->batch = NULL;
-		rs[i]->draft = NULL;
-	}
-	srv->committed += store_batch_commit_many(b, n, rcs, NULL);
-	srv->commits++;
-	return n;
-}
-
-static void
-commit_run(void *ctx)
-{
-	struct lmtp_server *srv = ctx;
-	struct lmtp_rcpt *rs[COMMIT_MAX];
-	int rcs[COMMIT_MAX];
-	size_t n;
-
-	if (srv->nqueue == 0)
-		return;
-	n = commit_some(srv, rs, rcs);
-	for (size_t i = 0; i < n; i++) {
-		rs[i]->rc = rcs[i];
-		if (rcs[i] == STORE_OK && srv->env->notify != NULL)
-			notify_changed(srv->env->notify, rs[i]->folder_id);
-		if (rcs[i] == STORE_OK)
-			continue;
-		slog_error(conn_session_id(rs[i]->s->c),
-			   "lmtp: delivery to %s failed: %s", rs[i]->user,
-			   store_error(srv->env->store));
-		lmtp_rcpt_fail(rs[i], rcs[i]);
-	}
-	/* A session is answered once its last recipient is decided. The
-	 * answer may end the session, so nothing of it is touched after. */
-	for (size_t i = 0; i < n; i++) {
-		struct lmtp_session *s = rs[i]->s;
-
-		if (--s->pending == 0)
-			lmtp_deliver_done(s);
-	}
-	if (srv->nqueue > 0)
-		timer_start(srv->commit_timer, 0, false);
 }
 
 /* ---- shutdown ---------------------------------------------------------- */
@@ -165,8 +125,8 @@ lmtp_server_shutdown(struct lmtp_server *srv)
 {
 	srv->shutting_down = true;
 	/* Deliveries already written are committed and answered first. */
-	while (srv->nqueue > 0)
-		commit_run(srv);
+	if (srv->env->commitq != NULL)
+		commitq_flush(srv->env->commitq);
 	while (srv->sessions != NULL) {
 		struct lmtp_session *s = srv->sessions;
 
@@ -186,8 +146,6 @@ lmtp_server_free(struct lmtp_server **srvp)
 	*srvp = NULL;
 	while (srv->sessions != NULL)
 		lmtp_session_end(srv->sessions, "shutdown");
-	timer_free(&srv->commit_timer);
-	free(srv->queue);
 	free(srv);
 }
 
