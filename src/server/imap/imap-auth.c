@@ -105,6 +105,7 @@ login_done(enum auth_result r, void *ctx)
 		lc->user = NULL;
 		s->state = IMAP_STATE_AUTH;
 		s->cmd.limits = NULL;
+		conn_set_timeouts(s->conn, s->server->set.idle_timeout_ms, 0);
 		ensure_store(s);
 		server_log_login("imap", s->conn, s->user, lc->method);
 		imap_tagged(s, "OK", "[CAPABILITY %s] Logged in",

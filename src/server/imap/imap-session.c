@@ -96,7 +96,9 @@ imap_session_new(struct imap_server *srv, struct conn *c)
 	srv->count++;
 	conn_set_callback(c, on_event, s);
 	conn_read_line(c, IMAP_MAX_LINE);
-	conn_set_timeouts(c, srv->set.idle_timeout_ms, 0);
+	/* before login a shorter leash, as Dovecot's imap-login */
+	conn_set_timeouts(c, srv->set.idle_timeout_ms < IMAP_NOAUTH_IDLE_MS
+			  ? srv->set.idle_timeout_ms : IMAP_NOAUTH_IDLE_MS, 0);
 	imap_printf(s, "* OK [CAPABILITY %s] conflux ready.",
 		    imap_capabilities(s));
 	return s;

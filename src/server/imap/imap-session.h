@@ -42,6 +42,7 @@ enum imap_state {
 #define IMAP_MAX_LITERAL (1024 * 1024)	/* non-APPEND literals */
 #define IMAP_MAX_COMMAND (2 * 1024 * 1024)
 #define IMAP_MAX_BAD_COMMANDS 20
+#define IMAP_NOAUTH_IDLE_MS (3 * 60 * 1000)	/* idle timeout before login */
 #define IMAP_HEADER_MAX (64 * 1024)	/* header bytes read for ENVELOPE */
 #define IMAP_KEYWORDS_MAX (16 * 1024)	/* keywords kept per selected box */
 
