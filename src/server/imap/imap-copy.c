@@ -215,6 +215,20 @@ copy_reply(struct imap_session *s, bool move, uint32_t uidvalidity,
 	buf_free(&code);
 }
 
+static const char *
+copy_error(int rc)
+{
+	switch (rc) {
+	case STORE_REJECT:
+		return "[LIMIT] Message can't be copied.";
+	case STORE_NOTFOUND:	/* a source file went away meanwhile */
+		return "[EXPUNGEISSUED] Some of the requested messages no "
+		       "longer exist.";
+	default:
+		return "[SERVERBUG] Internal error.";
+	}
+}
+
 static bool
 copy_or_move(struct imap_session *s, bool move)
 {
@@ -262,9 +276,7 @@ copy_or_move(struct imap_session *s, bool move)
 	if (rc == STORE_OK)
 		copy_reply(s, move, f.uidvalidity, &sl, uids);
 	else
-		imap_tagged(s, "NO", rc == STORE_REJECT
-			    ? "[LIMIT] Message can't be copied."
-			    : "[SERVERBUG] Internal error.");
+		imap_tagged(s, "NO", "%s", copy_error(rc));
 	free(uids);
 	src_free(&sl);
 	store_folder_clear(&f);

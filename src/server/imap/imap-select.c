@@ -433,6 +433,9 @@ imap_handle_select(struct imap_session *s)
 		imap_printf(s, "* OK [UNSEEN %u] First unseen.",
 			    lc.first_unseen);
 	imap_printf(s, "* OK [UIDVALIDITY %u] UIDs valid", f.uidvalidity);
+	/* a message appended between reading the folder and listing it */
+	if (imap_view_last_uid(&s->view) >= f.uidnext)
+		f.uidnext = imap_view_last_uid(&s->view) + 1;
 	imap_printf(s, "* OK [UIDNEXT %u] Predicted next UID", f.uidnext);
 	imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest",
 		    (unsigned long long)(f.highestmodseq > 0
