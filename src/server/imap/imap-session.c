@@ -13,6 +13,7 @@
 #include "net/conn.h"
 #include "server/common/auth.h"
 #include "server/common/notify.h"
+#include "store/store.h"
 
 static const struct imap_command commands[] = {
 	{ "CAPABILITY", imap_handle_capability, IMAP_STATES_ANY, 0 },
@@ -161,11 +162,27 @@ imap_printf(struct imap_session *s, const char *fmt, ...)
 	return r;
 }
 
+/* Peers' mistakes at debug level (DESIGN invariant 5: a reply and a log
+ * line), our own failures as warnings with the store's reason. */
+static void
+log_reply(struct imap_session *s, const char *status, const char *text)
+{
+	const char *name = s->cmd.name != NULL ? s->cmd.name : "?";
+
+	if (strcmp(status, "BAD") == 0)
+		slog_debug(conn_session_id(s->conn), "imap: %s: BAD %s", name,
+			   text);
+	else if (strstr(text, "[SERVERBUG]") != NULL)
+		slog_warn(conn_session_id(s->conn), "imap: %s failed: %s",
+			  name, store_error(imap_store(s)));
+}
+
 void
 imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 {
 	va_list ap;
 	const char *tag = s->cmd.tag != NULL ? s->cmd.tag : "*";
+	struct buf text;
 
 	if (s->state == IMAP_STATE_SELECTED && strcmp(status, "BAD") != 0) {
 		bool allow = s->running == NULL || s->cmd.uid ||
@@ -174,19 +191,24 @@ imap_tagged(struct imap_session *s, const char *status, const char *fmt, ...)
 	}
 	if (strcmp(status, "BAD") != 0)
 		s->bad_count = 0;
-	conn_printf(s->conn, "%s %s ", tag, status);
+	buf_init(&text, SIZE_MAX / 2);
 	va_start(ap, fmt);
-	conn_vprintf(s->conn, fmt, ap);
+	buf_vprintf(&text, fmt, ap);
 	va_end(ap);
-	conn_write(s->conn, "\r\n", 2);
+	log_reply(s, status, buf_cstr(&text));
+	conn_printf(s->conn, "%s %s %s\r\n", tag, status, buf_cstr(&text));
+	buf_free(&text);
 }
 
 static void
 count_bad(struct imap_session *s)
 {
-	if (++s->bad_count >= IMAP_MAX_BAD_COMMANDS)
-		imap_session_bye(s, "Too many invalid IMAP commands.",
-				 "too many bad commands");
+	if (++s->bad_count < IMAP_MAX_BAD_COMMANDS)
+		return;
+	slog_info(conn_session_id(s->conn), "imap: %u invalid commands in a "
+		  "row from %s: disconnecting", s->bad_count, conn_peer(s->conn));
+	imap_session_bye(s, "Too many invalid IMAP commands.",
+			 "too many bad commands");
 }
 
 void
