@@ -752,3 +752,14 @@ def test_fetch_item_spacing_and_big_sections(served):
     assert b"\r\n" + body + b" BODY[1] {5}\r\nsmall)\r\n" in u
     untagged, _ = ok(r.cmd("UID FETCH 1 (BODY.PEEK[2]<0.100000>)"))
     assert untagged[0].startswith(b"* 1 FETCH (UID 1 BODY[2]<0> {100000}")
+
+
+def test_append_too_big_nonsync_literal_disconnects(served):
+    r = raw(served)
+    r.send(f"a1 APPEND INBOX {{{200 * 1024 * 1024}+}}\r\n".encode())
+    r.send(b"x" * 65536)
+    assert r.read_response().startswith(b"* BYE")
+    assert r.closed()
+    r = raw(served)
+    untagged, _ = ok(r.cmd("STATUS INBOX (MESSAGES)"))
+    assert b"MESSAGES 0" in untagged[0]
