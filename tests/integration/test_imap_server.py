@@ -763,3 +763,35 @@ def test_append_too_big_nonsync_literal_disconnects(served):
     r = raw(served)
     untagged, _ = ok(r.cmd("STATUS INBOX (MESSAGES)"))
     assert b"MESSAGES 0" in untagged[0]
+
+
+def test_binary_fetch(served):
+    raw_bytes = bytes(range(256)) * 4
+    b64 = base64.encodebytes(raw_bytes).replace(b"\n", b"\r\n")
+    data = (b"From: a@example.org\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=zz\r\n\r\n"
+            b"--zz\r\nContent-Type: text/plain\r\n"
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            b"caf=C3=A9 soft=\r\nbreak\r\n"
+            b"--zz\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 +
+            b"--zz\r\nContent-Type: text/plain\r\n"
+            b"Content-Transfer-Encoding: x-unknown\r\n\r\nzzz\r\n"
+            b"--zz--\r\n")
+    r = raw(served)
+    assert b"BINARY" in r.cmd("CAPABILITY")[1][0]
+    append(r, "INBOX", data)
+    ok(r.cmd("SELECT INBOX"))
+    untagged, _ = ok(r.cmd("FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[2])"))
+    assert b"BINARY[1] {15}\r\ncaf\xc3\xa9 softbreak" in untagged[0]
+    assert b"BINARY.SIZE[2] 1024" in untagged[0]
+    untagged, _ = ok(r.cmd("FETCH 1 BINARY.PEEK[2]"))
+    assert b"BINARY[2] ~{1024}\r\n" + raw_bytes + b")" in untagged[0]
+    untagged, _ = ok(r.cmd("FETCH 1 BINARY.PEEK[2]<256.10>"))
+    assert b"BINARY[2]<256> ~{10}\r\n" + raw_bytes[256:266] in untagged[0]
+    typ, untagged, tagged = r.cmd("FETCH 1 BINARY.PEEK[3]")
+    assert typ == "NO" and code_of(tagged) == "UNKNOWN-CTE"
+    untagged, _ = ok(r.cmd("FETCH 1 FLAGS"))
+    assert b"\\Seen" not in untagged[0]
+    untagged, _ = ok(r.cmd("FETCH 1 BINARY[1]"))
+    assert b"\\Seen" in untagged[0]

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "lib/strx.h"
 #include "mime/imap-mime.h"
 #include "proto/imap/imap-fetch-items.h"
 #include "server/imap/imap-msg.h"
@@ -94,6 +95,69 @@ section(struct imap_session *s, const struct imap_fetch_item *it,
 	return rc;
 }
 
+/* ---- BINARY (RFC 3516) ---- */
+
+/* The decoded bytes of a part into dec; -1 for an unknown encoding. */
+static int
+binary_decode(const struct mime_part *p, const char *msg, struct buf *dec)
+{
+	const char *body = msg + p->body_off;
+	const char *enc = p->encoding;
+
+	if (enc == NULL || str_casecmp(enc, "7bit") == 0 ||
+	    str_casecmp(enc, "8bit") == 0 || str_casecmp(enc, "binary") == 0)
+		buf_append(dec, body, p->body_size);
+	else if (str_casecmp(enc, "base64") == 0)
+		imap_decode_b64(body, p->body_size, dec);
+	else if (str_casecmp(enc, "quoted-printable") == 0)
+		imap_decode_qp(body, p->body_size, dec);
+	else
+		return -1;
+	return 0;
+}
+
+static int
+binary(struct imap_session *s, const struct imap_fetch_item *it,
+       struct imap_msgdata *md, struct buf *out)
+{
+	const char *msg = buf_cstr(&md->data);
+	const struct mime_part *p = NULL;
+	struct buf dec;
+	const char *data;
+	size_t len;
+
+	if (it->nparts > 0)
+		p = mime_section_part(imap_msg_tree(md), it->parts,
+				      (unsigned int)it->nparts);
+	buf_init(&dec, md->data.len + 16);
+	if (it->nparts == 0)
+		buf_append(&dec, msg, md->data.len);
+	else if (p != NULL && binary_decode(p, msg, &dec) < 0) {
+		buf_append_str(out, it->type == IMAP_FETCH_BINARY_SIZE ? "0"
+								 : "NIL");
+		buf_free(&dec);
+		return IMAP_FETCH_UNKNOWN_CTE;
+	}
+	if (it->type == IMAP_FETCH_BINARY_SIZE) {
+		buf_printf(out, "%zu", dec.len);
+	} else {
+		data = buf_cstr(&dec);
+		len = dec.len;
+		if (it->partial) {
+			size_t off = it->origin < len ? (size_t)it->origin : len;
+			data += off;
+			len -= off;
+			if (len > it->length)
+				len = (size_t)it->length;
+		}
+		if (memchr(data, '\0', len) != NULL)
+			buf_append_c(out, '~');	/* literal8 */
+		append_literal(s, out, data, len);
+	}
+	buf_free(&dec);
+	return 0;
+}
+
 /* Appends "NAME value" for one item that needs message data; a big
  * literal flushes `out` and itself to the conn (out is then reset). */
 int
@@ -123,6 +187,9 @@ imap_fetch_body_item(struct imap_session *s, const struct imap_fetch_item *it,
 	case IMAP_FETCH_RFC822_TEXT:
 		append_literal(s, out, msg + hlen, md->data.len - hlen);
 		return 0;
+	case IMAP_FETCH_BINARY:
+	case IMAP_FETCH_BINARY_SIZE:
+		return binary(s, it, md, out);
 	case IMAP_FETCH_BODY_SECTION:
 		if (it->nparts == 0 && it->spec == IMAP_SECTION_ALL) {
 			append_partial(s, out, it, msg, md->data.len);

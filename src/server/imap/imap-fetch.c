@@ -31,6 +31,7 @@ struct fetch_ctx {
 	bool want_modseq;	/* MODSEQ asked for */
 	bool stopped;		/* write queue full: resume when drained */
 	bool failed;		/* a message could not be read */
+	bool unknown_cte;	/* BINARY of a part we cannot decode */
 	int stream_item;	/* item sent from the file, -1: none */
 	bool read_body;		/* other items need the whole message */
 	bool read_header;	/* ... or its header */
@@ -155,6 +156,7 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 {
 	const struct imap_fetch_items *items = &fc->fa.items;
 	size_t i;
+	int r;
 
 	/* UID first, as Dovecot does (UID FETCH adds it at the end) */
 	for (i = 0; i < items->count; i++) {
@@ -169,9 +171,14 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 		if (it->type == IMAP_FETCH_UID || (int)i == fc->stream_item)
 			continue;
 		sep(out, any);
-		if (!needs_message(it->type))
+		if (!needs_message(it->type)) {
 			simple_item(s, it, m, out);
-		else if (imap_fetch_body_item(s, it, md, out) < 0)
+			continue;
+		}
+		r = imap_fetch_body_item(s, it, md, out);
+		if (r == IMAP_FETCH_UNKNOWN_CTE)
+			fc->unknown_cte = true;
+		else if (r < 0)
 			return -1;
 	}
 	if (!fc->want_flags && u32_in(fc->seen, fc->nseen, m->uid)) {
@@ -321,6 +328,9 @@ fetch_run(struct imap_session *s)
 		notify_changed(s->server->env.notify, s->sel.folder_id);
 	if (rc != STORE_OK)
 		imap_tagged(s, "NO", "[SERVERBUG] Internal error.");
+	else if (fc->unknown_cte)
+		imap_tagged(s, "NO", "[UNKNOWN-CTE] Unknown "
+			    "Content-Transfer-Encoding.");
 	else if (fc->failed)
 		imap_tagged(s, "NO", "Some messages could not be FETCHed.");
 	else
@@ -465,18 +475,6 @@ note_wanted(struct fetch_ctx *fc)
 	}
 }
 
-static bool
-binary_asked(const struct imap_fetch_items *items)
-{
-	size_t i;
-
-	for (i = 0; i < items->count; i++)
-		if (items->items[i].type == IMAP_FETCH_BINARY ||
-		    items->items[i].type == IMAP_FETCH_BINARY_SIZE)
-			return true;
-	return false;
-}
-
 bool
 imap_handle_fetch(struct imap_session *s)
 {
@@ -486,8 +484,6 @@ imap_handle_fetch(struct imap_session *s)
 	s->cmd_ctx = fc;
 	s->on_abort = fetch_free;
 	if (imap_fetch_parse(&s->cmd, &fc->fa, &error) < 0 ||
-	    (binary_asked(&fc->fa.items) &&
-	     (error = "BINARY isn't supported.")) ||
 	    (fc->fa.vanished && !s->qresync &&
 	     (error = "QRESYNC isn't enabled.")) ||
 	    imap_resolve_set(s, fc->fa.seqset, s->cmd.uid, &fc->uids, &fc->n,

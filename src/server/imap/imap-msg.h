@@ -34,7 +34,9 @@ struct imap_fetch_item;
 /* imap-fetch-body.c: appends "NAME value" for a FETCH item that needs the
  * message (ENVELOPE, BODY, BODYSTRUCTURE, BODY[...], RFC822*). A literal
  * of 64 KiB or more is written to s's conn right away, after what `out`
- * held (out is then reset). 0 or -1. */
+ * held (out is then reset). 0, -1, or IMAP_FETCH_UNKNOWN_CTE (BINARY of a
+ * part in an encoding we cannot decode: NIL was written). */
+#define IMAP_FETCH_UNKNOWN_CTE (-2)
 int imap_fetch_body_item(struct imap_session *s,
 			 const struct imap_fetch_item *it,
 			 struct imap_msgdata *md, struct buf *out);
@@ -61,6 +63,10 @@ bool imap_search_header(const char *hdr, size_t len, const char *name,
 			const char *needle);
 bool imap_search_body(const struct mime_part *root, const char *msg,
 		      const char *needle);
+
+/* Lenient content-transfer decoders (whitespace and junk skipped). */
+void imap_decode_b64(const char *p, size_t len, struct buf *out);
+void imap_decode_qp(const char *p, size_t len, struct buf *out);
 
 /* Resolves a sequence set (message numbers, or UIDs when uid) against the
  * view: the UIDs it names that are in the view, ascending and unique, in

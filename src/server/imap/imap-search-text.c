@@ -23,8 +23,8 @@ b64_val(unsigned char c)
 	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
-static void
-decode_b64(const char *p, size_t len, struct buf *out)
+void
+imap_decode_b64(const char *p, size_t len, struct buf *out)
 {
 	unsigned int acc = 0, bits = 0;
 	size_t i;
@@ -54,8 +54,8 @@ hexval(char c)
 	return -1;
 }
 
-static void
-decode_qp(const char *p, size_t len, struct buf *out)
+void
+imap_decode_qp(const char *p, size_t len, struct buf *out)
 {
 	size_t i;
 
@@ -173,9 +173,9 @@ part_contains(const struct mime_part *p, const char *msg, const char *needle)
 		return text_has(body, p->body_size, needle);
 	buf_init(&dec, p->body_size + 16);
 	if (str_casecmp(p->encoding, "base64") == 0)
-		decode_b64(body, p->body_size, &dec);
+		imap_decode_b64(body, p->body_size, &dec);
 	else
-		decode_qp(body, p->body_size, &dec);
+		imap_decode_qp(body, p->body_size, &dec);
 	r = text_has(buf_cstr(&dec), dec.len, needle);
 	buf_free(&dec);
 	return r;
@@ -226,13 +226,13 @@ encoded_word(const char *p, const char *end, struct buf *out)
 		return (size_t)(close + 2 - p);
 	buf_init(&raw, (size_t)(close - text) + 16);
 	if (enc == 'B' || enc == 'b') {
-		decode_b64(text, (size_t)(close - text), &raw);
+		imap_decode_b64(text, (size_t)(close - text), &raw);
 	} else {
 		struct buf qp;
 		buf_init(&qp, (size_t)(close - text) + 16);
 		for (i = 0; text + i < close; i++)
 			buf_append_c(&qp, text[i] == '_' ? ' ' : text[i]);
-		decode_qp(qp.data != NULL ? qp.data : "", qp.len, &raw);
+		imap_decode_qp(qp.data != NULL ? qp.data : "", qp.len, &raw);
 		buf_free(&qp);
 	}
 	if (q - cs >= 3 && (str_ncasecmp(cs, "iso-8859-1", 10) == 0 ||

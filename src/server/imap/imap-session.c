@@ -66,7 +66,7 @@ imap_capabilities(const struct imap_session *s)
 	if (s->state != IMAP_STATE_NOAUTH)
 		return "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE "
 		       "UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE ESEARCH "
-		       "CONDSTORE QRESYNC";
+		       "BINARY CONDSTORE QRESYNC";
 	if (!server_plaintext_ok(&s->server->env, s->conn))
 		return s->server->env.tls != NULL
 			? "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE "
