@@ -144,7 +144,8 @@ binary(struct imap_session *s, const struct imap_fetch_item *it,
 		data = buf_cstr(&dec);
 		len = dec.len;
 		if (it->partial) {
-			size_t off = it->origin < len ? (size_t)it->origin : len;
+			size_t off = it->origin < len ? (size_t)it->origin
+						      : len;
 			data += off;
 			len -= off;
 			if (len > it->length)
