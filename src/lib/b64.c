@@ -48,7 +48,7 @@ b64_encode(const void *data, size_t len, struct buf *out)
 	return 0;
 }
 
-static int
+int
 b64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -110,4 +110,37 @@ b64_decode(const char *s, size_t len, struct buf *out)
 	if (len == 0 && buf_append(out, "", 0) < 0)
 		return -1;
 	return 0;
+}
+
+int
+b64_decode_lenient(const char *s, size_t len, struct buf *out)
+{
+	char tmp[256];
+	size_t t = 0;
+	uint32_t acc = 0;
+	unsigned int bits = 0;
+	int v;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '=') {	/* end of one encoding; another may follow */
+			acc = 0;
+			bits = 0;
+			continue;
+		}
+		if ((v = b64_value((unsigned char)s[i])) < 0)
+			continue;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits < 8)
+			continue;
+		bits -= 8;
+		tmp[t++] = (char)(acc >> bits);
+		acc &= (1u << bits) - 1;
+		if (t == sizeof(tmp)) {
+			if (buf_append(out, tmp, t) < 0)
+				return -1;
+			t = 0;
+		}
+	}
+	return buf_append(out, tmp, t);
 }

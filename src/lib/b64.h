@@ -18,5 +18,13 @@ int b64_encode(const void *data, size_t len, struct buf *out);
  * accepted. 0, or -1 on bad input or when out's max is too small; out is
  * unchanged on failure. */
 int b64_decode(const char *s, size_t len, struct buf *out);
+/* As mail readers decode a base64 body part (RFC 2045 6.8) or an RFC 2047
+ * word: characters outside the alphabet (line ends, spaces) are skipped,
+ * padding may be missing, and '=' ends one encoding so that two glued
+ * together both decode. Appends what it decodes; -1 only when out's max
+ * is reached. */
+int b64_decode_lenient(const char *s, size_t len, struct buf *out);
+/* 0-63 for a character of the alphabet, -1 otherwise. */
+int b64_value(unsigned char c);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/b64.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 
@@ -256,22 +257,6 @@ is_token_char(unsigned char c)
 	return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static bool
 b64_text_ok(const char *s, size_t n)
 {
@@ -326,37 +311,6 @@ word_at(struct decoder *d, const char *s, size_t len, size_t i,
 	return w->slot >= 0;
 }
 
-/* Lenient: missing padding is fine, and a '=' ends a quantum, so text
- * that is two encodings glued together decodes as both. */
-static int
-b64_decode_lenient(const char *s, size_t n, struct buf *out)
-{
-	char tmp[256];
-	size_t t = 0;
-	uint32_t acc = 0;
-	unsigned int bits = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '=') {
-			acc = 0;
-			bits = 0;
-			continue;
-		}
-		acc = (acc << 6) | (uint32_t)b64_value((unsigned char)s[i]);
-		bits += 6;
-		if (bits < 8)
-			continue;
-		bits -= 8;
-		tmp[t++] = (char)(acc >> bits);
-		acc &= (1u << bits) - 1;
-		if (t == sizeof(tmp)) {
-			if (buf_append(out, tmp, t) < 0)
-				return -1;
-			t = 0;
-		}
-	}
-	return buf_append(out, tmp, t);
-}
 
 static int
 hex_value(unsigned char c)

@@ -114,6 +114,31 @@ test_b64_max(void **state)
 	buf_free(&b);
 }
 
+static void
+test_b64_decode_lenient(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "Zm9v\r\nYmFy", "foobar" },		/* line ends skipped */
+		{ "Zm9vYg", "foob" },			/* padding missing */
+		{ "Zm8=Zm8=", "fofo" },			/* two glued together */
+		{ "Zm9v!*YmFy", "foobar" },		/* junk skipped */
+		{ "", "" },
+	};
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		buf_init(&b, 100);
+		assert_int_equal(b64_decode_lenient(rows[i][0],
+						    strlen(rows[i][0]), &b), 0);
+		assert_string_equal(buf_cstr(&b), rows[i][1]);
+		buf_free(&b);
+	}
+	buf_init(&b, 2);
+	assert_int_equal(b64_decode_lenient("Zm9vYmFy", 8, &b), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -123,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_b64_round_trip_binary),
 		cmocka_unit_test(test_b64_decode_sasl_plain),
 		cmocka_unit_test(test_b64_decode_rejects),
+		cmocka_unit_test(test_b64_decode_lenient),
 		cmocka_unit_test(test_b64_max),
 	};
 
