@@ -158,6 +158,7 @@ imap_view_expunged(struct imap_view *v, uint32_t uid)
 		if (v->exp_uids[i] == uid)
 			return;
 	u32_push(&v->exp_uids, &v->n_exp, &v->cap_exp, uid);
+	v->exp_sorted = false;
 }
 
 void
@@ -198,15 +199,15 @@ imap_view_has_expunges(const struct imap_view *v)
 int
 imap_view_expunge_take(struct imap_view *v, uint32_t *seq_r, uint32_t *uid_r)
 {
-	uint32_t i, best = 0, seq;
+	uint32_t seq;
 
 	if (v->n_exp == 0)
 		return 0;
-	for (i = 1; i < v->n_exp; i++)
-		if (v->exp_uids[i] > v->exp_uids[best])
-			best = i;
-	*uid_r = v->exp_uids[best];
-	v->exp_uids[best] = v->exp_uids[--v->n_exp];
+	if (!v->exp_sorted) {
+		qsort(v->exp_uids, v->n_exp, sizeof(uint32_t), u32_cmp);
+		v->exp_sorted = true;
+	}
+	*uid_r = v->exp_uids[--v->n_exp];	/* the highest */
 	seq = imap_view_seq(v, *uid_r);
 	/* the highest is taken first, so the tail moved is short */
 	memmove(v->uids + seq - 1, v->uids + seq,
@@ -230,7 +231,7 @@ imap_view_new_take(struct imap_view *v)
 void
 imap_view_flags_take(struct imap_view *v, uint32_t **uids_r, uint32_t *n_r)
 {
-	uint32_t i, j, k = 0, n = v->n_flag;
+	uint32_t i, k = 0, n = v->n_flag;
 	uint32_t *a = v->flag_uids;
 
 	*uids_r = NULL;
@@ -238,13 +239,14 @@ imap_view_flags_take(struct imap_view *v, uint32_t **uids_r, uint32_t *n_r)
 	if (n == 0)
 		return;
 	qsort(a, n, sizeof(uint32_t), u32_cmp);
+	/* the pending expunges' order does not matter: sort to search */
+	qsort(v->exp_uids, v->n_exp, sizeof(uint32_t), u32_cmp);
+	v->exp_sorted = true;
 	for (i = 0; i < n; i++) {
-		bool gone = false;
 		if (k > 0 && a[k - 1] == a[i])
 			continue;
-		for (j = 0; j < v->n_exp; j++)
-			gone = gone || v->exp_uids[j] == a[i];
-		if (!gone && imap_view_seq(v, a[i]) != 0)
+		if (!u32_contains(v->exp_uids, v->n_exp, a[i]) &&
+		    imap_view_seq(v, a[i]) != 0)
 			a[k++] = a[i];
 	}
 	v->flag_uids = NULL;

@@ -34,6 +34,7 @@ struct imap_view {
 	uint32_t n_new, cap_new;
 	uint32_t *exp_uids;	/* in uids[], expunged, not announced */
 	uint32_t n_exp, cap_exp;
+	bool exp_sorted;	/* exp_uids ascending */
 	uint32_t *flag_uids;	/* flags changed (unsorted, may repeat) */
 	uint32_t n_flag, cap_flag;
 	uint64_t *own;		/* modseqs of this session's own changes */
