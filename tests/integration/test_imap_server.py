@@ -795,3 +795,28 @@ def test_binary_fetch(served):
     assert b"\\Seen" not in untagged[0]
     untagged, _ = ok(r.cmd("FETCH 1 BINARY[1]"))
     assert b"\\Seen" in untagged[0]
+
+
+def test_list_extended_and_status(served):
+    r = raw(served)
+    caps = r.cmd("CAPABILITY")[1][0]
+    assert b"LIST-EXTENDED" in caps and b"LIST-STATUS" in caps
+    ok(r.cmd("CREATE Top/Child"))
+    ok(r.cmd("SUBSCRIBE Top/Child"))
+    untagged, _ = ok(r.cmd('LIST (SUBSCRIBED) "" "Top*"'))
+    assert [u.strip() for u in untagged] == \
+        [b'* LIST (\\HasNoChildren \\Subscribed) "/" Top/Child']
+    untagged, _ = ok(r.cmd('LIST (SUBSCRIBED RECURSIVEMATCH) "" "To%"'))
+    assert [u.strip() for u in untagged] == \
+        [b'* LIST (\\HasChildren) "/" Top ("CHILDINFO" ("SUBSCRIBED"))']
+    ok(r.cmd("RENAME Top/Child Gone/Child"))
+    untagged, _ = ok(r.cmd('LIST "" Gone'))
+    assert untagged[0].strip() == b'* LIST (\\Noselect \\HasChildren) "/" Gone'
+    untagged, _ = ok(r.cmd('LIST "" (Gone Sent) RETURN (CHILDREN)'))
+    assert untagged[0].strip() == \
+        b'* LIST (\\NonExistent \\HasChildren) "/" Gone'
+    append(r, "Sent", msg(1))
+    untagged, _ = ok(r.cmd('LIST "" "S%" RETURN (STATUS (MESSAGES UNSEEN))'))
+    assert [u.strip() for u in untagged] == \
+        [b'* LIST (\\HasNoChildren \\Sent) "/" Sent',
+         b'* STATUS Sent (MESSAGES 1 UNSEEN 1)']

@@ -128,11 +128,18 @@ list_set_free(struct list_set *ls)
 struct list_req {
 	bool lsub;
 	unsigned int select, ret, status_items;
+	bool extended;		/* RFC 5258 form: \NonExistent, CHILDINFO */
+};
+
+enum emit_kind {
+	EMIT_NORMAL,
+	EMIT_NOSELECT,		/* LSUB: a parent of a subscribed folder */
+	EMIT_CHILDINFO,		/* RECURSIVEMATCH: a child is subscribed */
 };
 
 static void
 emit(struct imap_session *s, const struct list_req *rq,
-     const struct list_entry *e, bool noselect)
+     const struct list_entry *e, enum emit_kind kind)
 {
 	struct buf out;
 	size_t start;
@@ -142,7 +149,9 @@ emit(struct imap_session *s, const struct list_req *rq,
 	start = out.len;
 #define ATTR(a) do { if (out.len > start) buf_append_c(&out, ' '); \
 		     buf_append_str(&out, a); } while (0)
-	if (noselect || !e->exists)
+	if (!e->exists && rq->extended)
+		ATTR("\\NonExistent");
+	else if (kind == EMIT_NOSELECT || !e->exists)
 		ATTR("\\Noselect");
 	if (!rq->lsub)
 		ATTR(e->children ? "\\HasChildren" : "\\HasNoChildren");
@@ -153,6 +162,8 @@ emit(struct imap_session *s, const struct list_req *rq,
 #undef ATTR
 	buf_append_str(&out, ") \"/\" ");
 	imap_mailbox_append(&out, e->name);
+	if (kind == EMIT_CHILDINFO)
+		buf_append_str(&out, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 	imap_printf(s, "%s", buf_cstr(&out));
 	if ((rq->ret & IMAP_LIST_RET_STATUS) && e->exists) {
 		buf_reset(&out);
@@ -181,15 +192,20 @@ list_pattern(struct imap_session *s, const struct list_req *rq,
 		    e->special_use == NULL)
 			continue;
 		if (sub_only && !e->subscribed) {
-			/* a parent of a subscribed folder, matched by '%' */
-			if (!(pct && e->sub_child))
+			enum emit_kind k = rq->lsub ? EMIT_NOSELECT
+						    : EMIT_CHILDINFO;
+			/* LSUB: a parent of a subscribed folder matched by
+			 * '%'; LIST: only with RECURSIVEMATCH (RFC 5258) */
+			if (!e->sub_child || (rq->lsub && !pct) ||
+			    (!rq->lsub && !(rq->select &
+					    IMAP_LIST_SEL_RECURSIVEMATCH)))
 				continue;
 			e->done = true;
-			emit(s, rq, e, true);
+			emit(s, rq, e, k);
 			continue;
 		}
 		e->done = true;
-		emit(s, rq, e, false);
+		emit(s, rq, e, EMIT_NORMAL);
 	}
 }
 
@@ -222,6 +238,7 @@ do_list(struct imap_session *s, struct list_req *rq)
 	}
 	rq->select = a.select;
 	rq->ret = a.ret;
+	rq->extended = a.extended;
 	rq->status_items = a.status_items;
 	if (a.select & IMAP_LIST_SEL_SUBSCRIBED)
 		rq->ret |= IMAP_LIST_RET_SUBSCRIBED;
@@ -250,7 +267,7 @@ do_list(struct imap_session *s, struct list_req *rq)
 bool
 imap_handle_list(struct imap_session *s)
 {
-	struct list_req rq = { false, 0, 0, 0 };
+	struct list_req rq = { false, 0, 0, 0, false };
 
 	return do_list(s, &rq);
 }
@@ -258,7 +275,7 @@ imap_handle_list(struct imap_session *s)
 bool
 imap_handle_lsub(struct imap_session *s)
 {
-	struct list_req rq = { true, 0, 0, 0 };
+	struct list_req rq = { true, 0, 0, 0, false };
 
 	return do_list(s, &rq);
 }

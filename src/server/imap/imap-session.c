@@ -66,7 +66,7 @@ imap_capabilities(const struct imap_session *s)
 	if (s->state != IMAP_STATE_NOAUTH)
 		return "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE "
 		       "UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE ESEARCH "
-		       "BINARY CONDSTORE QRESYNC";
+		       "BINARY LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC";
 	if (!server_plaintext_ok(&s->server->env, s->conn))
 		return s->server->env.tls != NULL
 			? "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE "
@@ -206,7 +206,8 @@ count_bad(struct imap_session *s)
 	if (++s->bad_count < IMAP_MAX_BAD_COMMANDS)
 		return;
 	slog_info(conn_session_id(s->conn), "imap: %u invalid commands in a "
-		  "row from %s: disconnecting", s->bad_count, conn_peer(s->conn));
+		  "row from %s: disconnecting", s->bad_count,
+		  conn_peer(s->conn));
 	imap_session_bye(s, "Too many invalid IMAP commands.",
 			 "too many bad commands");
 }
