@@ -1,8 +1,9 @@
 #ifndef CONFLUX_IMAP_SERVER_H
 #define CONFLUX_IMAP_SERVER_H
 
-/* The IMAP4rev1 server (RFC 3501) with LITERAL+, IDLE, UIDPLUS, MOVE,
- * NAMESPACE, ID, ENABLE, SPECIAL-USE, CONDSTORE, QRESYNC and UNSELECT.
+/* The IMAP4rev1 server (RFC 3501) with SASL-IR, LITERAL+, ID, ENABLE,
+ * IDLE, NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE,
+ * ESEARCH, BINARY, LIST-EXTENDED, LIST-STATUS, CONDSTORE and QRESYNC.
  * See docs/internals/server.md and server/common/server.h for the shared
  * contract.
  *
