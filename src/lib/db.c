@@ -153,6 +153,17 @@ db_migrate(struct db *db, const char *component,
 	return 0;
 }
 
+static void
+db_end_relaxed(struct db *db)
+{
+	if (db->relaxed &&
+	    sqlite3_exec(db->conn, "PRAGMA synchronous=FULL", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		fatal("database %s: cannot restore synchronous=FULL: %s",
+		      db->path, db_error(db));
+	db->relaxed = 0;
+}
+
 int
 db_begin(struct db *db)
 {
@@ -161,6 +172,20 @@ db_begin(struct db *db)
 	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
 		return -1;
 	db->in_tx = 1;
+	return 0;
+}
+
+int
+db_begin_relaxed(struct db *db)
+{
+	/* The safety level cannot change inside a transaction. */
+	if (db_exec(db, "PRAGMA synchronous=NORMAL") < 0)
+		return -1;
+	db->relaxed = 1;
+	if (db_begin(db) < 0) {
+		db_end_relaxed(db);
+		return -1;
+	}
 	return 0;
 }
 
@@ -175,6 +200,7 @@ db_commit(struct db *db)
 		return -1;
 	}
 	db->in_tx = 0;
+	db_end_relaxed(db);
 	/* Committed but not yet acknowledged to anyone: the "at most once"
 	 * window that crash tests must cover too. */
 	crash_point("db.commit.done");
@@ -187,6 +213,7 @@ db_rollback(struct db *db)
 	if (sqlite3_get_autocommit(db->conn) == 0)
 		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
+	db_end_relaxed(db);
 }
 
 int

@@ -15,6 +15,7 @@ struct db {
 	sqlite3 *conn;
 	char *path;
 	int in_tx;
+	int relaxed;	/* this transaction: synchronous=NORMAL */
 };
 
 struct db_migration {
@@ -33,6 +34,13 @@ int db_schema_version(struct db *db, const char *component);
 
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to busy_timeout). */
 int db_begin(struct db *db);
+/* BEGIN IMMEDIATE for changes a power failure may undo but a crash of the
+ * process may not: the COMMIT does not wait for fsync (WAL with
+ * synchronous=NORMAL). The WAL is written in order, so the next full
+ * commit makes these durable too. For flag changes, which Dovecot does
+ * not fsync either (mail_fsync=optimized); never for new messages or
+ * expunges. */
+int db_begin_relaxed(struct db *db);
 /* COMMIT behind crash point "db.commit". -1 on failure (rolled back). */
 int db_commit(struct db *db);
 void db_rollback(struct db *db);

@@ -144,7 +144,7 @@ store_msg_set_flags_many(struct store *st, int64_t folder_id,
 	if ((rc = folder_ref_by_id(st, folder_id, &ref)) != STORE_OK)
 		return rc;
 	rows = xcalloc(n + 1, sizeof(*rows));
-	rc = index_begin(st);
+	rc = index_begin_flags(st);
 	begun = rc == STORE_OK;
 	for (i = 0; rc == STORE_OK && i < n; i++) {
 		uint64_t modseq;

@@ -140,7 +140,7 @@ store_msg_set_flags(struct store *st, int64_t folder_id, uint32_t uid,
 
 	if ((rc = folder_ref_by_id(st, folder_id, &ref)) != STORE_OK)
 		return rc;
-	if ((rc = index_begin(st)) == STORE_OK &&
+	if ((rc = index_begin_flags(st)) == STORE_OK &&
 	    (rc = load_row(st, folder_id, uid, &r)) != STORE_OK)
 		db_rollback(st->db);
 	if (rc == STORE_OK) {

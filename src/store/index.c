@@ -96,6 +96,15 @@ index_begin(struct store *st)
 }
 
 int
+index_begin_flags(struct store *st)
+{
+	if (db_begin_relaxed(st->db) < 0)
+		return store_fail(st, STORE_TEMPFAIL, "database busy: %s",
+				  db_error(st->db));
+	return STORE_OK;
+}
+
+int
 index_commit(struct store *st)
 {
 	if (db_commit(st->db) < 0)

@@ -136,6 +136,8 @@ int index_journal(struct store *st, int64_t folder_id, uint64_t modseq,
 		  unsigned int flags, const char *keywords);
 /* Begins a transaction; STORE_TEMPFAIL with the error set on failure. */
 int index_begin(struct store *st);
+/* For a transaction that changes flags only: see db_begin_relaxed(). */
+int index_begin_flags(struct store *st);
 int index_commit(struct store *st);
 
 /* Keywords after adding then removing (space-separated, each may be

@@ -195,6 +195,25 @@ test_db_transaction(void **state)
 	assert_int_equal(db_exec(f->db, "NOT SQL"), -1);
 }
 
+/* A relaxed transaction commits (or rolls back) and the connection is
+ * back at synchronous=FULL (2) for the next one. */
+static void
+test_db_relaxed_restores_full(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(db_exec(f->db, "CREATE TABLE r (x INTEGER)"), 0);
+	assert_int_equal(db_begin_relaxed(f->db), 0);
+	assert_int_equal(count_rows(f->db, "PRAGMA synchronous"), 1);
+	assert_int_equal(db_exec(f->db, "INSERT INTO r VALUES (1)"), 0);
+	assert_int_equal(db_commit(f->db), 0);
+	assert_int_equal(count_rows(f->db, "SELECT x FROM r"), 1);
+	assert_int_equal(count_rows(f->db, "PRAGMA synchronous"), 2);
+	assert_int_equal(db_begin_relaxed(f->db), 0);
+	db_rollback(f->db);
+	assert_int_equal(count_rows(f->db, "PRAGMA synchronous"), 2);
+}
+
 int
 main(void)
 {
@@ -208,6 +227,7 @@ main(void)
 		T(test_db_migrate_newer_refused),
 		T(test_db_migrate_bad_step_rolls_back),
 		T(test_db_transaction),
+		T(test_db_relaxed_restores_full),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
