@@ -17,3 +17,7 @@ if [ -f bench/lmtp_bench.py ]; then
 	echo "== lmtp_bench (conflux vs Dovecot)"
 	/usr/bin/python3 bench/lmtp_bench.py ${BENCH_QUICK:+--quick}
 fi
+if [ -f bench/tls_idle.py ]; then
+	echo "== tls_idle (conflux: idle IMAPS connections)"
+	/usr/bin/python3 bench/tls_idle.py ${BENCH_QUICK:+--conns 1000}
+fi
