@@ -623,6 +623,7 @@ def test_authenticate_errors(served):
     r = raw(served, user=None)
     assert r.cmd("AUTHENTICATE PLAIN !!!notbase64")[0] == "BAD"
     assert r.cmd("AUTHENTICATE CRAM-MD5")[0] == "NO"
+    assert r.cmd("AUTHENTICATE PLAIN =")[0] == "NO"      # empty response
     token = base64.b64encode(b"bob\0alice\0" + PW.encode()).decode()
     assert r.cmd(f"AUTHENTICATE PLAIN {token}")[0] == "NO"
     ok(r.cmd(f"LOGIN alice {PW}"))

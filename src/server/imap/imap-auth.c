@@ -199,13 +199,13 @@ plain_response(struct imap_session *s, const char *b64, size_t len)
 	buf_init(&dec, 4096);
 	if (len == 1 && b64[0] == '=')
 		len = 0;
-	if (b64_decode(b64, len, &dec) < 0 || dec.len == 0) {
+	if (b64_decode(b64, len, &dec) < 0) {
 		imap_bad(s, "Invalid base64 data in initial response.");
 		buf_free(&dec);
 		return true;
 	}
-	authz = dec.data;
-	end = dec.data + dec.len;
+	authz = buf_cstr(&dec);		/* "" for an empty response */
+	end = authz + dec.len;
 	authc = memchr(authz, '\0', dec.len);
 	pass = authc != NULL ? memchr(authc + 1, '\0', end - authc - 1) : NULL;
 	if (pass == NULL || memchr(pass + 1, '\0', end - pass - 1) != NULL) {
@@ -217,7 +217,8 @@ plain_response(struct imap_session *s, const char *b64, size_t len)
 	} else {
 		r = start_verify(s, authc + 1, pass + 1, "PLAIN");
 	}
-	memset(dec.data, 0, dec.len);
+	if (dec.data != NULL)
+		memset(dec.data, 0, dec.len);
 	buf_free(&dec);
 	return r;
 }
