@@ -17,6 +17,7 @@
 #include "net/conn.h"
 #include "proto/imap/imap-args.h"
 #include "proto/imap/imap-seqset.h"
+#include "server/common/commitq.h"
 #include "server/common/notify.h"
 #include "server/imap/imap-session.h"
 #include "store/store.h"
@@ -34,6 +35,7 @@ struct append_ctx {
 	int rc;			/* first store error, STORE_OK while fine */
 	const char *bad;	/* a syntax error seen after a literal */
 	unsigned int count;
+	struct commitq_entry *entry;	/* waiting in the group commit */
 };
 
 static void
@@ -43,6 +45,8 @@ append_abort(struct imap_session *s)
 
 	if (ac == NULL)
 		return;
+	/* a batch handed to the group commit is still committed */
+	commitq_forget(&ac->entry);
 	store_batch_abort(&ac->batch);
 	free(ac);
 	s->cmd_ctx = NULL;
@@ -68,25 +72,61 @@ rc_text(int rc)
 	}
 }
 
+/* The tagged reply once the batch is durable (or failed). */
 static void
-commit(struct imap_session *s, struct append_ctx *ac)
+answer(struct imap_session *s, struct append_ctx *ac, int rc,
+       const uint32_t *uids, size_t n)
 {
-	uint32_t *uids = xcalloc(ac->count + 1, sizeof(uint32_t));
 	struct buf set;
-	int rc = store_batch_commit(&ac->batch, uids);
 
 	if (rc != STORE_OK) {
 		imap_tagged(s, "NO", "%s", rc_text(rc));
-		free(uids);
 		return;
 	}
-	notify_changed(s->server->env.notify, ac->folder_id);
 	buf_init(&set, SIZE_MAX / 2);
-	imap_seqset_format(uids, ac->count, &set);
+	imap_seqset_format(uids, n, &set);
 	imap_tagged(s, "OK", "[APPENDUID %u %s] Append completed.",
 		    ac->uidvalidity, buf_cstr(&set));
 	buf_free(&set);
+}
+
+/* From the loop: the group commit is done (commitq notified the folder's
+ * watchers). */
+static void
+committed(int rc, const uint32_t *uids, size_t n, void *ctx)
+{
+	struct imap_session *s = ctx;
+	struct append_ctx *ac = s->cmd_ctx;
+
+	ac->entry = NULL;
+	answer(s, ac, rc, uids, n);
+	append_end(s);
+	if (s->closing)
+		imap_session_free(&s);
+}
+
+/* true when answered now; false when the batch waits in the group commit
+ * (env.commitq, which shares one fsync pass among concurrent APPENDs and
+ * deliveries) and committed() answers later. */
+static bool
+commit(struct imap_session *s, struct append_ctx *ac)
+{
+	uint32_t *uids;
+	int rc;
+
+	if (s->server->env.commitq != NULL) {
+		ac->entry = commitq_add(s->server->env.commitq, &ac->batch,
+					ac->folder_id, committed, s);
+		conn_read_pause(s->conn);
+		return false;
+	}
+	uids = xcalloc(ac->count + 1, sizeof(uint32_t));
+	rc = store_batch_commit(&ac->batch, uids);
+	if (rc == STORE_OK)
+		notify_changed(s->server->env.notify, ac->folder_id);
+	answer(s, ac, rc, uids, ac->count);
 	free(uids);
+	return true;
 }
 
 static void
@@ -186,8 +226,8 @@ append_line(struct imap_session *s, const char *line, size_t len)
 	s->on_line = NULL;
 	if (ac->rc != STORE_OK)
 		imap_tagged(s, "NO", "%s", rc_text(ac->rc));
-	else
-		commit(s, ac);
+	else if (!commit(s, ac))
+		return;		/* committed() answers */
 	append_end(s);
 }
 
