@@ -1,45 +1,22 @@
 /* Text matching for SEARCH: header fields with RFC 2047 words decoded,
- * body parts after base64 / quoted-printable decoding. Substring matching
- * is imap_search_substr, with Latin, Greek and Cyrillic letters folded
- * as well when the needle is not ASCII. */
+ * body parts after base64 / quoted-printable decoding, matched without
+ * regard to case (ASCII, Latin, Greek, Cyrillic) by mime/rfc2047.h. */
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/b64.h"
 #include "lib/strx.h"
+#include "mime/rfc2047.h"
 #include "mime/tree.h"
 #include "proto/imap/imap-search.h"
 #include "server/imap/imap-msg.h"
 
-static int
-b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
+/* Base64 as mail carries it: line breaks and junk skipped (lib/b64). */
 void
 imap_decode_b64(const char *p, size_t len, struct buf *out)
 {
-	unsigned int acc = 0, bits = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		int v = b64_val((unsigned char)p[i]);
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_append_c(out, (char)((acc >> bits) & 0xff));
-		}
-	}
+	(void)b64_decode_lenient(p, len, out);
 }
 
 static int
@@ -76,81 +53,12 @@ imap_decode_qp(const char *p, size_t len, struct buf *out)
 	}
 }
 
-/* ---- case folding beyond ASCII ---- */
-
-/* Lower-case of the two-byte UTF-8 character c (U+0080..U+07FF) for the
- * scripts European mail mostly uses: Latin-1, Latin Extended-A, Greek,
- * Cyrillic. Anything else is returned as it is. */
-static unsigned int
-fold2(unsigned int c)
-{
-	if ((c >= 0xc0 && c <= 0xde && c != 0xd7) ||
-	    (c >= 0x391 && c <= 0x3ab && c != 0x3a2) ||
-	    (c >= 0x410 && c <= 0x42f))
-		return c + 0x20;
-	if (c >= 0x400 && c <= 0x40f)
-		return c + 0x50;
-	if (c >= 0x100 && c <= 0x17f && c != 0x130 && c != 0x131 &&
-	    c != 0x138 && c != 0x149 && c != 0x178 && c != 0x17f &&
-	    ((c < 0x139 || (c >= 0x14a && c < 0x179)) ? c % 2 == 0
-						       : c % 2 == 1))
-		return c + 1;
-	return c;
-}
-
-/* Appends s[0..len) with ASCII and the letters of fold2() lower-cased. */
-static void
-utf8_fold(const char *s, size_t len, struct buf *out)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char b = (unsigned char)s[i];
-		if (b >= 'A' && b <= 'Z') {
-			buf_append_c(out, (char)(b + 32));
-			i++;
-		} else if ((b & 0xe0) == 0xc0 && i + 1 < len &&
-			   ((unsigned char)s[i + 1] & 0xc0) == 0x80) {
-			unsigned int c = fold2(((b & 0x1fu) << 6) |
-					       ((unsigned char)s[i + 1] & 0x3fu));
-			buf_append_c(out, (char)(0xc0 | (c >> 6)));
-			buf_append_c(out, (char)(0x80 | (c & 0x3f)));
-			i += 2;
-		} else {
-			buf_append_c(out, (char)b);
-			i++;
-		}
-	}
-}
-
-static bool
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
-/* imap_search_substr, with non-ASCII letters folded too when the needle
- * has any (an ASCII needle only ever matches ASCII letters). */
+/* Case-insensitive (ASCII, Latin, Greek, Cyrillic) substring match,
+ * linear time (mime/rfc2047.h). */
 static bool
 text_has(const char *hay, size_t hlen, const char *needle)
 {
-	struct buf h, n;
-	bool r;
-
-	if (is_ascii(needle))
-		return imap_search_substr(hay, hlen, needle,
-					  strlen(needle)) == 1;
-	buf_init(&h, hlen + 16);
-	buf_init(&n, strlen(needle) + 16);
-	utf8_fold(hay, hlen, &h);
-	utf8_fold(needle, strlen(needle), &n);
-	r = imap_search_substr(buf_cstr(&h), h.len, buf_cstr(&n), n.len) == 1;
-	buf_free(&h);
-	buf_free(&n);
-	return r;
+	return mime_utf8_icontains(hay, hlen, needle, strlen(needle));
 }
 
 static bool
@@ -181,105 +89,21 @@ part_contains(const struct mime_part *p, const char *msg, const char *needle)
 	return r;
 }
 
-/* ---- RFC 2047 ---- */
-
-static void
-latin1_to_utf8(const char *p, size_t len, struct buf *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x80) {
-			buf_append_c(out, (char)c);
-		} else {
-			buf_append_c(out, (char)(0xc0 | (c >> 6)));
-			buf_append_c(out, (char)(0x80 | (c & 0x3f)));
-		}
-	}
-}
-
-/* Decodes one "=?charset?X?text?=" at p into out (NULL: only measure);
- * the bytes it spans, 0 if p does not start a valid encoded word. */
-static size_t
-encoded_word(const char *p, const char *end, struct buf *out)
-{
-	const char *cs = p + 2, *q, *text, *close;
-	struct buf raw;
-	char enc;
-	size_t i;
-
-	if (end - p < 8 || p[0] != '=' || p[1] != '?')
-		return 0;
-	q = memchr(cs, '?', (size_t)(end - cs));
-	if (q == NULL || end - q < 4 || q[2] != '?')
-		return 0;
-	enc = q[1];
-	text = q + 3;
-	close = text;
-	while (close + 1 < end && !(close[0] == '?' && close[1] == '='))
-		close++;
-	if (close + 1 >= end || (enc != 'B' && enc != 'b' && enc != 'Q' &&
-				 enc != 'q'))
-		return 0;
-	if (out == NULL)
-		return (size_t)(close + 2 - p);
-	buf_init(&raw, (size_t)(close - text) + 16);
-	if (enc == 'B' || enc == 'b') {
-		imap_decode_b64(text, (size_t)(close - text), &raw);
-	} else {
-		struct buf qp;
-		buf_init(&qp, (size_t)(close - text) + 16);
-		for (i = 0; text + i < close; i++)
-			buf_append_c(&qp, text[i] == '_' ? ' ' : text[i]);
-		imap_decode_qp(qp.data != NULL ? qp.data : "", qp.len, &raw);
-		buf_free(&qp);
-	}
-	if (q - cs >= 3 && (str_ncasecmp(cs, "iso-8859-1", 10) == 0 ||
-			    str_ncasecmp(cs, "latin1", 6) == 0 ||
-			    str_ncasecmp(cs, "windows-1252", 12) == 0))
-		latin1_to_utf8(buf_cstr(&raw), raw.len, out);
-	else
-		buf_append(out, buf_cstr(&raw), raw.len);
-	buf_free(&raw);
-	return (size_t)(close + 2 - p);
-}
-
-static bool
-blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Appends the unfolded value p[0..len) with encoded words decoded;
- * blanks between two encoded words are dropped (RFC 2047 6.2). */
+/* The unfolded value p[0..len), RFC 2047 words decoded to UTF-8 (mime/
+ * rfc2047.h); a folded line's tab reads as a space. */
 static void
 decode_value(const char *p, size_t len, struct buf *out)
 {
-	const char *end = p + len;
+	struct buf unfolded;
+	size_t i;
 
-	while (p < end) {
-		size_t n;
-		const char *q;
-
-		if (*p == '\r' || *p == '\n') {
-			p++;
-			continue;
-		}
-		n = encoded_word(p, end, NULL);
-		if (n == 0) {
-			/* a folded line's tab reads as a space */
-			buf_append_c(out, *p == '\t' ? ' ' : *p);
-			p++;
-			continue;
-		}
-		encoded_word(p, end, out);
-		p += n;
-		for (q = p; q < end && blank(*q); q++)
-			;
-		if (q > p && q < end && encoded_word(q, end, NULL) > 0)
-			p = q;
-	}
+	buf_init(&unfolded, len + 16);
+	mime_header_unfold(p, len, &unfolded);
+	mime_header_decode_utf8(buf_cstr(&unfolded), unfolded.len, out);
+	buf_free(&unfolded);
+	for (i = 0; i < out->len; i++)
+		if (out->data[i] == '\t')
+			out->data[i] = ' ';
 }
 
 /* Any field called `name` (NULL: any field) whose decoded value holds
