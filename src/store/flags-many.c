@@ -1,7 +1,9 @@
-/* Changing the flags of many messages in one transaction (IMAP STORE
- * 1:*, FETCH's implicit \Seen): the same rules as store_msg_set_flags --
- * index first, one modseq and journal entry per changed message, then the
- * file renames -- with one commit for all of them instead of one each. */
+/* Changing flags: of many messages in one transaction (IMAP STORE 1:*,
+ * FETCH's implicit \Seen), and of one (store_msg_set_flags in flags.c is
+ * a batch of one). The index commits first -- one modseq and journal
+ * entry per changed message, none for a change that changes nothing --
+ * then the files are renamed; a crash in between is repaired by
+ * store_check. */
 
 #include <errno.h>
 #include <stdio.h>

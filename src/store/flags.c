@@ -48,113 +48,23 @@ load_row(struct store *st, int64_t folder_id, uint32_t uid,
 			  db_error(st->db));
 }
 
-static void
-flag_row_clear(struct flag_row *r)
-{
-	free(r->keywords);
-	free(r->basename);
-	memset(r, 0, sizeof(*r));
-}
-
-static int
-update_row(struct store *st, int64_t folder_id, uint32_t uid,
-	   unsigned int flags, const char *keywords, uint64_t *modseq_r)
-{
-	sqlite3_stmt *s;
-	int rc = index_next_modseq(st, folder_id, modseq_r);
-
-	if (rc != STORE_OK)
-		return rc;
-	s = db_prepare(st->db, "UPDATE messages SET flags = ?, keywords = ?,"
-		       " modseq = ? WHERE folder_id = ? AND uid = ?");
-	sqlite3_bind_int(s, 1, (int)flags);
-	sqlite3_bind_text(s, 2, keywords, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (int64_t)*modseq_r);
-	sqlite3_bind_int64(s, 4, folder_id);
-	sqlite3_bind_int64(s, 5, uid);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, STORE_TEMPFAIL, "database error: %s",
-				  db_error(st->db));
-	return index_journal(st, folder_id, *modseq_r, uid, STORE_CHANGE_FLAGS,
-			     flags, keywords);
-}
-
-/* After the commit: a failure here is logged, not returned, because the
- * change is already durable and store_check renames the file later. */
-static void
-rename_flags(const char *dir, const char *basename, unsigned int old_flags,
-	     unsigned int new_flags)
-{
-	struct buf from, to;
-	char letters[8];
-
-	buf_init(&from, STORE_PATH_MAX);
-	buf_init(&to, STORE_PATH_MAX);
-	maildir_flags_letters(new_flags, letters);
-	buf_printf(&to, "%s/cur/%s:2,%s", dir, basename, letters);
-	if (msg_locate(dir, basename, old_flags, &from) == 0 &&
-	    strcmp(buf_cstr(&from), buf_cstr(&to)) != 0) {
-		crash_point("store.flags.rename");
-		if (rename(buf_cstr(&from), buf_cstr(&to)) < 0)
-			log_warn("store: cannot rename %s: %s",
-				 buf_cstr(&from), strerror(errno));
-	}
-	buf_free(&from);
-	buf_free(&to);
-}
-
-static int
-set_flags_tx(struct store *st, int64_t folder_id, uint32_t uid,
-	     struct flag_row *r, unsigned int flags, const char *keywords,
-	     uint64_t *modseq_r)
-{
-	int rc;
-
-	if (flags == r->flags && strcmp(keywords, r->keywords) == 0) {
-		/* Nothing changes: no new modseq, as IMAP CONDSTORE wants. */
-		*modseq_r = r->modseq;
-		db_rollback(st->db);
-		return STORE_OK;
-	}
-	rc = update_row(st, folder_id, uid, flags, keywords, modseq_r);
-	if (rc == STORE_OK)
-		return index_commit(st);
-	db_rollback(st->db);
-	return rc;
-}
-
+/* One message is a batch of one (flags-many.c holds the logic). */
 int
 store_msg_set_flags(struct store *st, int64_t folder_id, uint32_t uid,
 		    unsigned int add, unsigned int del,
 		    const char *add_keywords, const char *del_keywords,
 		    uint64_t *modseq_r)
 {
-	struct folder_ref ref;
-	struct flag_row r = { 0, NULL, NULL, 0 };
-	unsigned int flags;
+	struct store_flag_change ch = { add, del, add_keywords, del_keywords,
+					0 };
 	uint64_t modseq = 0;
-	char *kw = NULL;
-	int rc;
+	int rc = store_msg_set_flags_many(st, folder_id, &uid, 1, &ch,
+					  &modseq);
 
-	if ((rc = folder_ref_by_id(st, folder_id, &ref)) != STORE_OK)
-		return rc;
-	if ((rc = index_begin_flags(st)) == STORE_OK &&
-	    (rc = load_row(st, folder_id, uid, &r)) != STORE_OK)
-		db_rollback(st->db);
-	if (rc == STORE_OK) {
-		flags = (r.flags | add) & ~del;
-		kw = keywords_merge(r.keywords, add_keywords, del_keywords);
-		rc = set_flags_tx(st, folder_id, uid, &r, flags, kw, &modseq);
-	}
-	if (rc == STORE_OK && flags != r.flags)
-		rename_flags(ref.dir, r.basename, r.flags, flags);
+	if (rc == STORE_OK && modseq == 0)
+		return store_fail(st, STORE_NOTFOUND, "no such message");
 	if (rc == STORE_OK && modseq_r != NULL)
 		*modseq_r = modseq;
-	free(kw);
-	flag_row_clear(&r);
-	folder_ref_clear(&ref);
 	return rc;
 }
 
@@ -173,7 +83,7 @@ drop_rows(struct store *st, int64_t folder_id, const uint32_t *uids,
 
 	*ngone_r = 0;
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-		struct flag_row r;
+		struct flag_row r = { 0, NULL, NULL, 0 };
 
 		rc = load_row(st, folder_id, uids[i], &r);
 		if (rc == STORE_NOTFOUND) {
