@@ -37,6 +37,7 @@ struct fetch_ctx {
 	bool read_header;	/* ... or its header */
 	bool streaming;		/* a message body is being streamed */
 	struct imap_stream stream;
+	struct buf out;		/* one message's response */
 };
 
 static bool
@@ -226,7 +227,7 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 	  const struct store_msg *m)
 {
 	struct imap_msgdata md;
-	struct buf out;
+	struct buf *out = &fc->out;	/* reused: no allocation per message */
 	bool have = false, any = false;
 	int rc = 0, st = 0;
 
@@ -238,15 +239,15 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 		}
 		have = true;
 	}
-	buf_init(&out, SIZE_MAX / 2);
-	buf_printf(&out, "* %u FETCH (", imap_view_seq(&s->view, m->uid));
+	buf_reset(out);
+	buf_printf(out, "* %u FETCH (", imap_view_seq(&s->view, m->uid));
 	/* Once begun (and maybe partly sent) a response is always ended. */
-	if (build_items(s, fc, m, &md, &out, &any) < 0 ||
+	if (build_items(s, fc, m, &md, out, &any) < 0 ||
 	    (fc->stream_item >= 0 &&
-	     (st = stream_start(fc, m, &out, &any)) < 0))
+	     (st = stream_start(fc, m, out, &any)) < 0))
 		fc->failed = true;
 	if (st == 1) {
-		imap_write(s, out.data, out.len);
+		imap_write(s, out->data, out->len);
 		if (imap_stream_run(s, &fc->stream) == 0) {
 			fc->streaming = true;
 			rc = 1;
@@ -254,10 +255,9 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 			rc = imap_write(s, ")\r\n", 3) == 1 ? 1 : 0;
 		}
 	} else {
-		buf_append_str(&out, ")\r\n");
-		rc = imap_write(s, out.data, out.len) == 1 ? 1 : 0;
+		buf_append_str(out, ")\r\n");
+		rc = imap_write(s, out->data, out->len) == 1 ? 1 : 0;
 	}
-	buf_free(&out);
 	if (have)
 		imap_msg_free(&md);
 	return rc;
@@ -300,6 +300,7 @@ fetch_free(struct imap_session *s)
 		imap_stream_close(&fc->stream);
 	free(fc->uids);
 	free(fc->seen);
+	buf_free(&fc->out);
 	free(fc);
 	s->cmd_ctx = NULL;
 }
@@ -481,6 +482,7 @@ imap_handle_fetch(struct imap_session *s)
 	struct fetch_ctx *fc = xcalloc(1, sizeof(*fc));
 	const char *error;
 
+	buf_init(&fc->out, SIZE_MAX / 2);
 	s->cmd_ctx = fc;
 	s->on_abort = fetch_free;
 	if (imap_fetch_parse(&s->cmd, &fc->fa, &error) < 0 ||

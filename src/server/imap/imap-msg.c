@@ -113,12 +113,12 @@ imap_msg_read(const char *path, bool whole, struct imap_msgdata *md)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return -1;
-	}
 	md->whole = whole;
 	if (whole) {
+		if (fstat(fd, &st) < 0) {
+			close(fd);
+			return -1;
+		}
 		rc = read_whole(fd, (size_t)st.st_size, &md->data);
 		close(fd);
 		if (rc < 0)
