@@ -831,3 +831,20 @@ def test_list_extended_and_status(served):
     assert [u.strip() for u in untagged] == \
         [b'* LIST (\\HasNoChildren \\Sent) "/" Sent',
          b'* STATUS Sent (MESSAGES 1 UNSEEN 1)']
+
+
+def test_envelope_cache_follows_the_message(served):
+    r = raw(served)
+    ok(r.cmd("CREATE Box"))
+    append(r, "Box", msg(1, subject="first one"))
+    ok(r.cmd("SELECT Box"))
+    one, _ = ok(r.cmd("FETCH 1 ENVELOPE"))
+    again, _ = ok(r.cmd("FETCH 1 (ENVELOPE FLAGS)"))
+    assert b'"first one"' in one[0] and b'"first one"' in again[0]
+    ok(r.cmd("UNSELECT"))
+    ok(r.cmd("DELETE Box"))
+    ok(r.cmd("CREATE Box"))                 # same name, new UIDVALIDITY
+    append(r, "Box", msg(1, subject="other one"))   # UID 1 again
+    ok(r.cmd("SELECT Box"))
+    untagged, _ = ok(r.cmd("FETCH 1 ENVELOPE"))
+    assert b'"other one"' in untagged[0]

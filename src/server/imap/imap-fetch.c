@@ -17,6 +17,7 @@
 #include "proto/imap/imap-fetch-items.h"
 #include "proto/imap/imap-seqset.h"
 #include "server/common/notify.h"
+#include "server/imap/imap-envcache.h"
 #include "server/imap/imap-msg.h"
 #include "server/imap/imap-session.h"
 #include "store/store.h"
@@ -38,6 +39,10 @@ struct fetch_ctx {
 	bool streaming;		/* a message body is being streamed */
 	struct imap_stream stream;
 	struct buf out;		/* one message's response */
+	bool want_env;		/* ENVELOPE asked for */
+	bool other_header;	/* a header item other than ENVELOPE */
+	const char *env;	/* this message's cached ENVELOPE, or NULL */
+	size_t envlen;
 };
 
 static bool
@@ -137,7 +142,32 @@ plan(struct fetch_ctx *fc)
 			fc->read_header = true;
 		else
 			fc->read_body = true;
+		if (it->type == IMAP_FETCH_ENVELOPE)
+			fc->want_env = true;
+		else if (header_only(it))
+			fc->other_header = true;
 	}
+}
+
+/* ENVELOPE from the server's cache, or made from the header and kept. */
+static void
+envelope(struct imap_session *s, struct fetch_ctx *fc,
+	 const struct store_msg *m, struct imap_msgdata *md, struct buf *out)
+{
+	static const struct imap_fetch_item env_item = {
+		.type = IMAP_FETCH_ENVELOPE, .name = "ENVELOPE" };
+	size_t start = out->len + strlen("ENVELOPE ");
+
+	if (fc->env != NULL) {
+		buf_append_str(out, "ENVELOPE ");
+		buf_append(out, fc->env, fc->envlen);
+		return;
+	}
+	if (imap_fetch_body_item(s, &env_item, md, out) == 0 &&
+	    out->len > start)
+		imap_envcache_put(s->server->envcache, s->sel.folder_id,
+				  s->sel.uidvalidity, m->uid, m->psize,
+				  out->data + start, out->len - start);
 }
 
 /* A space before every item but the first. `out` may have been flushed
@@ -174,6 +204,10 @@ build_items(struct imap_session *s, struct fetch_ctx *fc,
 		sep(out, any);
 		if (!needs_message(it->type)) {
 			simple_item(s, it, m, out);
+			continue;
+		}
+		if (it->type == IMAP_FETCH_ENVELOPE) {
+			envelope(s, fc, m, md, out);
 			continue;
 		}
 		r = imap_fetch_body_item(s, it, md, out);
@@ -232,7 +266,13 @@ fetch_one(struct imap_session *s, struct fetch_ctx *fc,
 	int rc = 0, st = 0;
 
 	memset(&md, 0, sizeof(md));
-	if (fc->read_body || fc->read_header) {
+	fc->env = fc->want_env
+		  ? imap_envcache_get(s->server->envcache, s->sel.folder_id,
+				      s->sel.uidvalidity, m->uid, m->psize,
+				      &fc->envlen)
+		  : NULL;
+	if (fc->read_body ||
+	    (fc->read_header && (fc->env == NULL || fc->other_header))) {
 		if (imap_msg_read(m->path, fc->read_body, &md) < 0) {
 			fc->failed = true;
 			return 0;

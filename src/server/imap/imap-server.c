@@ -6,6 +6,7 @@
 
 #include "lib/xalloc.h"
 #include "net/conn.h"
+#include "server/imap/imap-envcache.h"
 #include "server/imap/imap-session.h"
 
 struct imap_server *
@@ -19,6 +20,7 @@ imap_server_new(const struct server_env *env,
 		s->set = *set;
 	if (s->set.idle_timeout_ms == 0)
 		s->set.idle_timeout_ms = 30 * 60 * 1000;
+	s->envcache = imap_envcache_new(IMAP_ENVCACHE_BYTES);
 	return s;
 }
 
@@ -60,6 +62,7 @@ imap_server_free(struct imap_server **sp)
 		struct imap_session *s = srv->sessions;
 		imap_session_free(&s);
 	}
+	imap_envcache_free(&srv->envcache);
 	free(srv);
 }
 

@@ -45,6 +45,7 @@ enum imap_state {
 #define IMAP_NOAUTH_IDLE_MS (3 * 60 * 1000)	/* idle timeout before login */
 #define IMAP_HEADER_MAX (64 * 1024)	/* header bytes read for ENVELOPE */
 #define IMAP_KEYWORDS_MAX (16 * 1024)	/* keywords kept per selected box */
+#define IMAP_ENVCACHE_BYTES (4 * 1024 * 1024)	/* per server */
 
 enum imap_cmd_flags {
 	CMD_F_UID_OK = 1 << 0,		/* "UID <name>" exists */
@@ -78,6 +79,7 @@ struct imap_selected {
 struct imap_server {
 	struct server_env env;
 	struct server_settings set;
+	struct imap_envcache *envcache;	/* ENVELOPE strings, bounded */
 	struct imap_session *sessions;
 	unsigned int count;
 	bool shutting_down;
