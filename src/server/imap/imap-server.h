@@ -26,6 +26,8 @@
  *    folder of their own (made by other tools) as \Noselect.
  *  - Idle timeout: server_settings.idle_timeout_ms after login (30 min),
  *    at most 3 min before it; "* BYE Disconnected for inactivity.".
+ *  - ENVELOPE strings are cached per server (4 MiB, LRU, keyed by folder,
+ *    UIDVALIDITY, UID and size); nothing else is cached.
  *  - Limits: lines 64 KiB, literals 8 KiB before login and 1 MiB after
  *    (APPEND: env->max_message_size, streamed to disk), 20 BAD replies in
  *    a row end the session, LIST patterns over 1 KiB match nothing. */
