@@ -35,6 +35,7 @@ struct conn {
 	int refs;
 	enum conn_phase phase;
 	struct loop *loop;
+	struct conn *loop_prev, *loop_next;	/* every conn of the loop */
 	struct bufferevent *sock;	/* owns the fd */
 	struct bufferevent *bev;	/* top: sock, or the TLS filter on it */
 	SSL *ssl;			/* owned by the filter */

@@ -25,6 +25,12 @@ static void close_step(struct conn *c);
 static void
 conn_free_now(struct conn *c)
 {
+	if (c->loop_prev != NULL)
+		c->loop_prev->loop_next = c->loop_next;
+	else
+		*loop_conns(c->loop) = c->loop_next;
+	if (c->loop_next != NULL)
+		c->loop_next->loop_prev = c->loop_prev;
 	tls_ctx_free(&c->tls);
 	tls_ctx_free(&c->connect_tls);
 	free(c->tls_host);
@@ -204,6 +210,10 @@ conn_new_fd(struct loop *l, int fd, const char *peer)
 	c->refs = 1;
 	c->phase = fd >= 0 ? CONN_PHASE_OPEN : CONN_PHASE_CONNECTING;
 	c->loop = l;
+	c->loop_next = *loop_conns(l);
+	if (c->loop_next != NULL)
+		c->loop_next->loop_prev = c;
+	*loop_conns(l) = c;
 	log_session_id(c->sid);
 	c->peer = xstrdup(peer);
 	c->mode = CONN_READ_LINE;
@@ -525,6 +535,21 @@ close_fired(void *arg)
 		conn_die(c, CONN_ERROR, "connect timeout");
 	else
 		conn_die(c, CONN_CONNECTED, NULL);
+}
+
+void
+conn_drop_closing(struct loop *l)
+{
+	struct conn *c, *next;
+
+	for (c = *loop_conns(l); c != NULL; c = next) {
+		next = c->loop_next;
+		/* Nobody holds a closing conn: its close timer would have
+		 * released it. conn_die frees it (and unlinks it). */
+		if (c->phase >= CONN_PHASE_FLUSH && c->phase < CONN_PHASE_DEAD &&
+		    c->refs == 0)
+			conn_die(c, CONN_CONNECTED, NULL);
+	}
 }
 
 /* Outbound conns arm the connect timeout on the close timer. */

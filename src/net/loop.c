@@ -15,6 +15,7 @@ struct loop {
 	struct event *sig_int;
 	loop_signal_cb *sig_cb;
 	void *sig_ctx;
+	struct conn *conns;
 };
 
 struct timer {
@@ -68,6 +69,7 @@ loop_free(struct loop **lp)
 	if (l == NULL)
 		return;
 	*lp = NULL;
+	conn_drop_closing(l);
 	if (l->sig_term != NULL)
 		event_free(l->sig_term);
 	if (l->sig_int != NULL)
@@ -94,6 +96,12 @@ struct event_base *
 loop_base(struct loop *l)
 {
 	return l->base;
+}
+
+struct conn **
+loop_conns(struct loop *l)
+{
+	return &l->conns;
 }
 
 struct evdns_base *

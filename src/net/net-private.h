@@ -20,6 +20,13 @@ struct event_base *
 loop_base(struct loop *l);
 struct evdns_base *
 loop_dns(struct loop *l);
+/* The head of the loop's list of conns (conn.c keeps it). */
+struct conn **
+loop_conns(struct loop *l);
+/* conn.c: at loop_free, conns still closing (waiting for a peer's EOF or
+ * a flush) are released at once instead of leaking. */
+void
+conn_drop_closing(struct loop *l);
 
 /* tls.c */
 struct tls_ctx *
