@@ -15,16 +15,6 @@ from imaptest_util import Raw, code_of, find, find_all, status_of
 PW = "secret-pw"
 
 
-@pytest.fixture(autouse=True)
-def _settle(served):
-    """After each test, give the daemon a moment to see the test's clients
-    hang up before the `served` fixture stops it: a conn still in its
-    graceful close at SIGTERM is reported as a leak by ASan builds
-    (a serve/net shutdown issue, reported to the lead)."""
-    yield
-    time.sleep(0.2)
-
-
 def msg(i, subject=None, body=None):
     subject = subject or f"message {i}"
     body = body or f"body of message {i}\r\n"
@@ -578,10 +568,6 @@ def test_starttls_and_imaps(served):
     c.login("alice", PW)
     c.logout()
     served.wait_log(r"imap: login user=alice method=LOGIN tls=yes")
-    # let the server finish its TLS close before the fixture stops it: a
-    # conn still closing at SIGTERM is reported as a leak under ASan
-    # (/tmp/notes/imapd-needs.txt)
-    time.sleep(0.5)
 
 
 def test_starttls_twice_and_after_login(served):

@@ -207,7 +207,6 @@ def test_starttls(served):
     assert code == 250 and b"STARTTLS" not in caps
     assert lmtp.sendmail("a@b", ["alice"], make_message(msgid="t@x")) == {}
     lmtp.quit()
-    time.sleep(2.2)     # net/conn's TLS close waits for EOF (see POP3 tests)
     assert [m[3] for m in served.cfx.messages("alice")] == ["t@x"]
 
 

@@ -69,8 +69,6 @@ def test_fetchmail_downloads_everything(served, base_dir, tls):
         assert head == b"" or head.startswith(b"Received: "), head
     # keep: nothing deleted on the server
     assert len(served.cfx.messages("alice")) == len(msgs)
-    if tls != "none":
-        time.sleep(2.2)     # net/conn's TLS close (see test_pop3_server.py)
 
 
 @pytest.mark.skipif(shutil.which("curl") is None,
@@ -101,5 +99,3 @@ def test_curl_fetches_byte_for_byte(served, base_dir, scheme):
     assert proc.returncode == 0
     assert proc.stdout.decode().split("\r\n")[:4] == [
         f"{i} {served.cfx.messages('alice')[i - 1][1]}" for i in (1, 2, 3, 4)]
-    if scheme == "pop3s":
-        time.sleep(2.2)     # net/conn's TLS close (see test_pop3_server.py)
