@@ -90,7 +90,8 @@ merge_dups(struct list_set *ls)
 {
 	size_t i, k = 0;
 
-	qsort(ls->e, ls->n, sizeof(ls->e[0]), name_cmp);
+	if (ls->n > 1)		/* qsort(NULL, 0) is undefined */
+		qsort(ls->e, ls->n, sizeof(ls->e[0]), name_cmp);
 	for (i = 0; i < ls->n; i++) {
 		struct list_entry *e = &ls->e[i], *m;
 		if (k == 0 || strcmp(ls->e[k - 1].name, e->name) != 0) {
@@ -110,7 +111,8 @@ merge_dups(struct list_set *ls)
 		free(e->special_use);
 	}
 	ls->n = k;
-	qsort(ls->e, ls->n, sizeof(ls->e[0]), entry_cmp);
+	if (ls->n > 1)
+		qsort(ls->e, ls->n, sizeof(ls->e[0]), entry_cmp);
 }
 
 static void

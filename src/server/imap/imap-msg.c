@@ -244,7 +244,8 @@ imap_resolve_set(const struct imap_session *s, const char *set, bool uid,
 	}
 	if (imap_seqset_parse(set, star, 1000000, &r, &nr, error_r) < 0)
 		return -1;
-	qsort(r, nr, sizeof(*r), range_cmp);
+	if (nr > 1)
+		qsort(r, nr, sizeof(*r), range_cmp);
 	if (uid)
 		walk_uids(v, r, nr, uids_r, n_r);
 	else

@@ -240,7 +240,8 @@ imap_view_flags_take(struct imap_view *v, uint32_t **uids_r, uint32_t *n_r)
 		return;
 	qsort(a, n, sizeof(uint32_t), u32_cmp);
 	/* the pending expunges' order does not matter: sort to search */
-	qsort(v->exp_uids, v->n_exp, sizeof(uint32_t), u32_cmp);
+	if (v->n_exp > 0)	/* qsort(NULL, 0) is undefined */
+		qsort(v->exp_uids, v->n_exp, sizeof(uint32_t), u32_cmp);
 	v->exp_sorted = true;
 	for (i = 0; i < n; i++) {
 		if (k > 0 && a[k - 1] == a[i])
