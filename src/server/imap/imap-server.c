@@ -43,8 +43,9 @@ void
 imap_server_shutdown(struct imap_server *srv)
 {
 	srv->shutting_down = true;
-	while (srv->sessions != NULL) {
-		struct imap_session *s = srv->sessions;
+	while (srv->sessions.head != NULL) {
+		struct imap_session *s = session_list_first(&srv->sessions);
+
 		imap_session_bye(s, "Server shutting down", "shutdown");
 		imap_session_free(&s);
 	}
@@ -58,8 +59,9 @@ imap_server_free(struct imap_server **sp)
 	if (srv == NULL)
 		return;
 	*sp = NULL;
-	while (srv->sessions != NULL) {
-		struct imap_session *s = srv->sessions;
+	while (srv->sessions.head != NULL) {
+		struct imap_session *s = session_list_first(&srv->sessions);
+
 		imap_session_free(&s);
 	}
 	imap_envcache_free(&srv->envcache);
@@ -69,5 +71,5 @@ imap_server_free(struct imap_server **sp)
 unsigned int
 imap_server_sessions(const struct imap_server *srv)
 {
-	return srv->count;
+	return srv->sessions.count;
 }

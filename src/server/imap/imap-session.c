@@ -90,11 +90,7 @@ imap_session_new(struct imap_server *srv, struct conn *c)
 	buf_init(&s->in, IMAP_MAX_COMMAND);
 	s->cmd.limits = &noauth_limits;
 	imap_view_init(&s->view);
-	s->next = srv->sessions;
-	if (srv->sessions != NULL)
-		srv->sessions->prev = s;
-	srv->sessions = s;
-	srv->count++;
+	session_list_add(&srv->sessions, &s->link, s);
 	conn_set_callback(c, on_event, s);
 	conn_read_line(c, IMAP_MAX_LINE);
 	/* before login a shorter leash, as Dovecot's imap-login */
@@ -119,13 +115,7 @@ imap_session_free(struct imap_session **sp)
 	imap_unselect(s);
 	imap_cmd_clear(&s->cmd);
 	buf_free(&s->in);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->server->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	s->server->count--;
+	session_list_remove(&s->server->sessions, &s->link);
 	conn_close(s->conn);
 	conn_unref(&s->conn);
 	free(s->user);

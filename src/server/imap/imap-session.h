@@ -17,6 +17,7 @@
 #include "lib/buf.h"
 #include "proto/imap/imap-cmd.h"
 #include "server/common/server.h"
+#include "server/common/session-list.h"
 #include "server/imap/imap-view.h"
 
 struct conn;
@@ -80,15 +81,14 @@ struct imap_server {
 	struct server_env env;
 	struct server_settings set;
 	struct imap_envcache *envcache;	/* ENVELOPE strings, bounded */
-	struct imap_session *sessions;
-	unsigned int count;
+	struct session_list sessions;
 	bool shutting_down;
 };
 
 struct imap_session {
 	struct imap_server *server;
 	struct conn *conn;
-	struct imap_session *prev, *next;
+	struct session_link link;	/* in server->sessions */
 	enum imap_state state;
 	char *user;
 	unsigned int bad_count;

@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "proto/lmtp/lmtp-cmd.h"
 #include "server/common/server.h"
+#include "server/common/session-list.h"
 
 struct commitq_entry;
 struct store_batch;
@@ -39,15 +40,14 @@ struct lmtp_rcpt {
 struct lmtp_server {
 	const struct server_env *env;
 	struct server_settings set;
-	struct lmtp_session *sessions;	/* doubly linked */
-	unsigned int count;
+	struct session_list sessions;
 	bool shutting_down;
 };
 
 struct lmtp_session {
 	struct lmtp_server *srv;
 	struct conn *c;
-	struct lmtp_session *prev, *next;
+	struct session_link link;	/* in srv->sessions */
 	enum lmtp_state state;
 	unsigned int bad;		/* errors in a row */
 	char *lhlo;			/* the client's name */

@@ -47,24 +47,13 @@ lmtp_server_accept(struct conn *c, const char *peer, void *ctx)
 		return;
 	}
 	s = lmtp_session_new(srv, c);
-	s->next = srv->sessions;
-	if (srv->sessions != NULL)
-		srv->sessions->prev = s;
-	srv->sessions = s;
-	srv->count++;
+	session_list_add(&srv->sessions, &s->link, s);
 }
 
 void
 lmtp_server_remove(struct lmtp_server *srv, struct lmtp_session *s)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		srv->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	s->prev = s->next = NULL;
-	srv->count--;
+	session_list_remove(&srv->sessions, &s->link);
 }
 
 /* ---- group commit ------------------------------------------------------ */
@@ -127,8 +116,8 @@ lmtp_server_shutdown(struct lmtp_server *srv)
 	/* Deliveries already written are committed and answered first. */
 	if (srv->env->commitq != NULL)
 		commitq_flush(srv->env->commitq);
-	while (srv->sessions != NULL) {
-		struct lmtp_session *s = srv->sessions;
+	while (srv->sessions.head != NULL) {
+		struct lmtp_session *s = session_list_first(&srv->sessions);
 
 		conn_printf(s->c, "421 4.3.2 %s Server shutting down\r\n",
 			    srv->env->hostname);
@@ -144,13 +133,14 @@ lmtp_server_free(struct lmtp_server **srvp)
 	if (srv == NULL)
 		return;
 	*srvp = NULL;
-	while (srv->sessions != NULL)
-		lmtp_session_end(srv->sessions, "shutdown");
+	while (srv->sessions.head != NULL)
+		lmtp_session_end(session_list_first(&srv->sessions),
+				 "shutdown");
 	free(srv);
 }
 
 unsigned int
 lmtp_server_sessions(const struct lmtp_server *srv)
 {
-	return srv->count;
+	return srv->sessions.count;
 }

@@ -10,6 +10,7 @@
 #include "lib/buf.h"
 #include "proto/pop3/pop3-cmd.h"
 #include "server/common/server.h"
+#include "server/common/session-list.h"
 
 struct auth_request;
 
@@ -51,15 +52,14 @@ void pop3_stuff_end(struct pop3_stuff *s, struct buf *out);
 struct pop3_server {
 	const struct server_env *env;
 	struct server_settings set;
-	struct pop3_session *sessions;	/* doubly linked */
-	unsigned int count;
+	struct session_list sessions;
 	bool shutting_down;
 };
 
 struct pop3_session {
 	struct pop3_server *srv;
 	struct conn *c;
-	struct pop3_session *prev, *next;
+	struct session_link link;	/* in srv->sessions */
 	enum pop3_state state;
 	char timestamp[320];		/* APOP: <pid.rand@host> */
 	char *user;			/* USER name, then the user in */

@@ -35,24 +35,13 @@ pop3_server_accept(struct conn *c, const char *peer, void *ctx)
 		return;
 	}
 	s = pop3_session_new(srv, c);
-	s->next = srv->sessions;
-	if (srv->sessions != NULL)
-		srv->sessions->prev = s;
-	srv->sessions = s;
-	srv->count++;
+	session_list_add(&srv->sessions, &s->link, s);
 }
 
 void
 pop3_server_remove(struct pop3_server *srv, struct pop3_session *s)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		srv->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	s->prev = s->next = NULL;
-	srv->count--;
+	session_list_remove(&srv->sessions, &s->link);
 }
 
 /* One daemon, few sessions per user: a walk over the sessions is the
@@ -60,7 +49,10 @@ pop3_server_remove(struct pop3_server *srv, struct pop3_session *s)
 bool
 pop3_server_lock(struct pop3_server *srv, const char *user)
 {
-	for (struct pop3_session *s = srv->sessions; s != NULL; s = s->next) {
+	for (struct session_link *k = srv->sessions.head; k != NULL;
+	     k = k->next) {
+		struct pop3_session *s = k->session;
+
 		if (s->locked && strcmp(s->user, user) == 0)
 			return false;
 	}
@@ -71,8 +63,8 @@ void
 pop3_server_shutdown(struct pop3_server *srv)
 {
 	srv->shutting_down = true;
-	while (srv->sessions != NULL) {
-		struct pop3_session *s = srv->sessions;
+	while (srv->sessions.head != NULL) {
+		struct pop3_session *s = session_list_first(&srv->sessions);
 
 		/* Not in the middle of a download's bytes. */
 		if (s->fd < 0)
@@ -90,13 +82,14 @@ pop3_server_free(struct pop3_server **srvp)
 	if (srv == NULL)
 		return;
 	*srvp = NULL;
-	while (srv->sessions != NULL)
-		pop3_session_end(srv->sessions, "shutdown");
+	while (srv->sessions.head != NULL)
+		pop3_session_end(session_list_first(&srv->sessions),
+				 "shutdown");
 	free(srv);
 }
 
 unsigned int
 pop3_server_sessions(const struct pop3_server *srv)
 {
-	return srv->count;
+	return srv->sessions.count;
 }
