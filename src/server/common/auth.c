@@ -67,7 +67,7 @@ struct auth {
 	unsigned int n_threads;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct auth_request *todo, *todo_tail;	/* for the workers */
+	struct auth_request *waiting, *waiting_tail;	/* for the workers */
 	struct auth_request *done;		/* back to the loop */
 	bool stopping;
 	int pipe_fd[2];
@@ -224,14 +224,14 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		while (a->todo == NULL && !a->stopping)
+		while (a->waiting == NULL && !a->stopping)
 			pthread_cond_wait(&a->wake, &a->lock);
 		if (a->stopping)
 			break;
-		r = a->todo;
-		a->todo = r->next;
-		if (a->todo == NULL)
-			a->todo_tail = NULL;
+		r = a->waiting;
+		a->waiting = r->next;
+		if (a->waiting == NULL)
+			a->waiting_tail = NULL;
 		pthread_mutex_unlock(&a->lock);
 
 		match = password_verify(r->hash, r->password);
@@ -283,11 +283,11 @@ queue_for_worker(struct auth *a, struct auth_request *r)
 	r->in_worker = true;
 	r->next = NULL;
 	pthread_mutex_lock(&a->lock);
-	if (a->todo_tail != NULL)
-		a->todo_tail->next = r;
+	if (a->waiting_tail != NULL)
+		a->waiting_tail->next = r;
 	else
-		a->todo = r;
-	a->todo_tail = r;
+		a->waiting = r;
+	a->waiting_tail = r;
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -468,7 +468,7 @@ auth_free(struct auth **ap)
 		pthread_join(a->threads[i], NULL);
 	/* Requests still queued or handed back are dropped without a call:
 	 * their sessions are going away with the daemon. */
-	free_list(a->todo);
+	free_list(a->waiting);
 	free_list(a->done);
 	fd_watch_free(&a->watch);
 	close(a->pipe_fd[0]);
