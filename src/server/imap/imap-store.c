@@ -117,7 +117,7 @@ store_all(struct imap_session *s, const struct imap_store_args *a,
 	struct store_flag_change ch;
 	struct buf kw;
 	uint32_t *modified = xcalloc(cc->nmsgs + 1, sizeof(uint32_t));
-	uint32_t *todo = xcalloc(cc->nmsgs + 1, sizeof(uint32_t));
+	uint32_t *changing = xcalloc(cc->nmsgs + 1, sizeof(uint32_t));
 	uint64_t *old = xcalloc(cc->nmsgs + 1, sizeof(uint64_t));
 	uint64_t *modseqs = xcalloc(cc->nmsgs + 1, sizeof(uint64_t));
 	size_t i, nmod = 0, n = 0;
@@ -134,7 +134,7 @@ store_all(struct imap_session *s, const struct imap_store_args *a,
 			continue;
 		}
 		old[n] = cc->msgs[i].modseq;
-		todo[n++] = cc->msgs[i].uid;
+		changing[n++] = cc->msgs[i].uid;
 	}
 	memset(&ch, 0, sizeof(ch));
 	if (a->mode == IMAP_STORE_REMOVE) {
@@ -147,7 +147,7 @@ store_all(struct imap_session *s, const struct imap_store_args *a,
 	ch.replace = a->mode == IMAP_STORE_REPLACE;
 	if (n > 0)
 		rc = store_msg_set_flags_many(imap_store(s), s->sel.folder_id,
-					      todo, n, &ch, modseqs);
+					      changing, n, &ch, modseqs);
 	for (i = 0; rc == STORE_OK && i < n; i++) {
 		bool did = modseqs[i] > old[i];
 		if (did) {
@@ -156,13 +156,13 @@ store_all(struct imap_session *s, const struct imap_store_args *a,
 		}
 		if (modseqs[i] != 0 && (!a->silent ||
 					(a->unchangedsince_set && did)))
-			send_fetch(s, todo[i]);
+			send_fetch(s, changing[i]);
 	}
 	if (changed)
 		notify_changed(s->server->env.notify, s->sel.folder_id);
 	reply(s, rc != STORE_OK, modified, nmod);
 	free(modified);
-	free(todo);
+	free(changing);
 	free(old);
 	free(modseqs);
 	buf_free(&kw);
