@@ -144,7 +144,12 @@ def test_sigkill_during_deliveries(cfx, base_dir):
         samples[size] = delivery_time(cfx, path)
     acked, killed = [], []
     kills = 0
-    for i in range(70):
+    # At least 70 deliveries, more (bounded) until 50 were killed: the
+    # timings sampled above drift when the machine is busy, so a fixed
+    # count could fall short of 50 kills without anything being wrong.
+    for i in range(150):
+        if i >= 70 and kills >= 50:
+            break
         msgid = f"kill-{i}@x"
         size = rng.choice(sizes)
         path = base_dir / "msg.eml"
